@@ -1,0 +1,3 @@
+"""Keras Classics"""
+
+__version__ = "0.1"
