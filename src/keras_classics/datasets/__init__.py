@@ -1,0 +1,6 @@
+"""Kedro dataset type for the raw files behind ``keras.datasets``."""
+
+from keras_classics.datasets.errors import DatasetUnavailableError
+from keras_classics.datasets.raw_dataset import KerasRawDataset
+
+__all__ = ["DatasetUnavailableError", "KerasRawDataset"]

@@ -1,0 +1,67 @@
+"""conf/base/catalog_raw.yml: one valid KerasRawDataset per raw Keras file."""
+
+from pathlib import Path
+
+import pytest
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog
+
+from keras_classics.datasets import KerasRawDataset
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+OFFICIAL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+IDX_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
+ENTRIES = {
+    "boston_housing_raw",
+    "mnist_raw",
+    "imdb_raw",
+    "imdb_word_index",
+    "reuters_raw",
+    "reuters_word_index",
+    *(f"mnist_idx.{part}" for part in IDX_PARTS),
+    *(f"fashion_mnist_idx.{part}" for part in IDX_PARTS),
+}
+
+
+@pytest.fixture(scope="module")
+def catalog() -> DataCatalog:
+    loader = OmegaConfigLoader(
+        conf_source=str(REPO / "conf"),
+        base_env="base",
+        default_run_env="local",
+        config_patterns={"raw_catalog": ["catalog_raw*"]},
+    )
+    config = loader["raw_catalog"]
+    assert set(config) == ENTRIES
+    return DataCatalog.from_config(config)
+
+
+@pytest.mark.parametrize("name", sorted(ENTRIES))
+def test_entry_is_a_raw_dataset_of_the_raw_layer(catalog, name):
+    dataset = catalog[name]
+    description = dataset._describe()
+
+    assert isinstance(dataset, KerasRawDataset)
+    assert dataset.metadata == {"kedro-viz": {"layer": "raw"}}
+    assert description["filepath"].startswith("data/01_raw/")
+    assert description["mirror"] == "../shared/datasets"
+    assert description["file_hash"] or description["content_md5"]
+    assert description["urls"][0].endswith("/" + Path(description["filepath"]).name)
+    if not name.startswith("mnist_idx."):
+        assert description["urls"][0].startswith(OFFICIAL)
+
+
+@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="no shared dataset mirror")
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("boston_housing_raw", 2),
+        ("reuters_word_index", 30979),
+        ("fashion_mnist_idx.test_labels", 10000),
+    ],
+)
+def test_small_entries_load_from_the_shared_mirror(catalog, monkeypatch, name, size):
+    monkeypatch.setenv("KERAS_CLASSICS_MIRROR", str(SHARED_DATASETS))
+
+    assert len(catalog.load(name)) == size
