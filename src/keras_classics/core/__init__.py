@@ -1,0 +1,1 @@
+"""Shared building blocks of every pipeline: model from spec, training, tracking, plots."""

@@ -1,0 +1,63 @@
+"""An MLflow model "flavor" module for kedro-mlflow's model datasets.
+
+kedro-mlflow calls ``log_model(data, **save_args)`` with whatever the node returned,
+so save arguments that depend on data (a signature, an input example) can't come from
+the catalog. A node returns ``ServableModel(model, input_example)``; this module logs
+it in MLflow's own Keras flavor, with the signature inferred from the example and the
+model's predictions. Load it with ``mlflow.pyfunc.load_model`` or ``load_model`` here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import mlflow
+import numpy as np
+from mlflow.models import Model, infer_signature
+
+load_model = mlflow.keras.load_model
+
+
+@dataclass(frozen=True)
+class ServableModel:
+    """A trained model and a few real inputs that show how to call it."""
+
+    model: keras.Model
+    input_example: np.ndarray
+
+
+class _KerasFlavor:
+    """``mlflow.keras`` with the model folder created before the input example is saved.
+
+    MLflow 3.17's ``mlflow.keras.save_model`` writes ``input_example.json`` into a
+    folder it has not created yet, so ``log_model(..., input_example=...)`` fails with
+    FileNotFoundError.
+    """
+
+    __name__ = "mlflow.keras"
+
+    @staticmethod
+    def save_model(path: str, **kwargs: Any) -> None:
+        os.makedirs(path, exist_ok=True)
+        mlflow.keras.save_model(path=path, **kwargs)
+
+
+def log_model(servable: ServableModel, name: str, **kwargs: Any):
+    """Log the model in MLflow's keras flavor with its signature and input example."""
+    example = servable.input_example
+    signature = infer_signature(example, servable.model.predict(example, verbose=0))
+    # Explicit requirements: MLflow's inference of them re-imports the model in a
+    # subprocess, which costs several seconds per logged model.
+    kwargs.setdefault("pip_requirements", mlflow.keras.get_default_pip_requirements())
+    return Model.log(
+        artifact_path=None,
+        name=name,
+        flavor=_KerasFlavor,
+        model=servable.model,
+        signature=signature,
+        input_example=example,
+        **kwargs,
+    )

@@ -1,0 +1,104 @@
+"""Keras models from parameters: a list of layer specs to a compiled model.
+
+A spec is plain YAML-friendly data, e.g. the book's Boston Housing regressor::
+
+    api: sequential            # or: functional
+    layers:
+      - {type: Dense, units: 64, activation: relu}
+      - {type: Dense, units: 64, activation: relu}
+      - {type: Dense, units: 1}
+    compile:
+      optimizer: {type: rmsprop, learning_rate: 0.001}
+      loss: mse
+      metrics: [mae]
+
+``build_model`` returns the compiled model; ``to_config``/``from_config`` turn it into
+JSON-friendly data and back, so that nodes can pass an untrained architecture between
+processes and every fold or retrain starts from fresh, seeded weights.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import keras
+
+APIS = ("sequential", "functional")
+
+
+def build_model(
+    spec: dict[str, Any], input_shape: tuple[int, ...], name: str
+) -> keras.Model:
+    """Build and compile the model that ``spec`` describes for inputs of ``input_shape``."""
+    api = spec.get("api", "sequential")
+    if api not in APIS:
+        raise ValueError(f"model.api is {api!r}; use one of {', '.join(APIS)}.")
+    layers = [
+        _layer(layer_spec, position)
+        for position, layer_spec in enumerate(spec["layers"])
+    ]
+    inputs = keras.Input(shape=tuple(input_shape), name="features")
+    if api == "sequential":
+        model = keras.Sequential([inputs, *layers], name=name)
+    else:
+        outputs = inputs
+        for layer in layers:
+            outputs = layer(outputs)
+        model = keras.Model(inputs=inputs, outputs=outputs, name=name)
+    compile_spec = spec["compile"]
+    model.compile(
+        optimizer=_optimizer(compile_spec["optimizer"]),
+        loss=compile_spec["loss"],
+        metrics=list(compile_spec.get("metrics", [])),
+    )
+    return model
+
+
+def to_config(model: keras.Model) -> dict[str, Any]:
+    """The model's architecture and compile settings as JSON-friendly data."""
+    return keras.saving.serialize_keras_object(model)
+
+
+def from_config(config: dict[str, Any], seed: int | None = None) -> keras.Model:
+    """A freshly initialised, compiled model from ``to_config`` data.
+
+    With a ``seed``, Python, NumPy and backend random states are seeded first, so the
+    initial weights (and every later random draw) are reproducible.
+    """
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    return keras.saving.deserialize_keras_object(config)
+
+
+def _layer(spec: dict[str, Any], position: int) -> keras.layers.Layer:
+    kwargs = dict(spec)
+    layer_type = kwargs.pop("type", None)
+    layer_class = getattr(keras.layers, str(layer_type), None)
+    if not (
+        isinstance(layer_class, type) and issubclass(layer_class, keras.layers.Layer)
+    ):
+        known = [n for n in dir(keras.layers) if n[:1].isupper()]
+        hint = difflib.get_close_matches(str(layer_type), known, n=1)
+        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
+        raise ValueError(
+            f"model.layers[{position}].type is {layer_type!r}, which is not a Keras "
+            f"layer.{suggestion} Use a class name from keras.layers, e.g. 'Dense'."
+        )
+    try:
+        return layer_class(**kwargs)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"model.layers[{position}] ({layer_type}): {error}") from error
+
+
+def _optimizer(spec: str | dict[str, Any]) -> keras.optimizers.Optimizer:
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    config = dict(spec)
+    name = config.pop("type")
+    try:
+        return keras.optimizers.get({"class_name": name, "config": config})
+    except ValueError as error:
+        raise ValueError(
+            f"model.compile.optimizer {name!r} is unknown to Keras: {error}"
+        ) from error

@@ -1,0 +1,37 @@
+"""Learning-curve figures (matplotlib's object API: no pyplot state, no display)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from matplotlib.figure import Figure
+
+
+def smooth(values: Sequence[float], factor: float = 0.9) -> list[float]:
+    """The book's exponential moving average of a noisy curve."""
+    smoothed: list[float] = []
+    for value in values:
+        smoothed.append(
+            smoothed[-1] * factor + value * (1 - factor) if smoothed else value
+        )
+    return smoothed
+
+
+def learning_curves(
+    curves: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    ylabel: str,
+    first_epoch: int = 1,
+) -> Figure:
+    """One line per named curve against the epoch number."""
+    figure = Figure(figsize=(7, 4.5), layout="constrained")
+    axes = figure.add_subplot()
+    for label, values in curves.items():
+        epochs = range(first_epoch, first_epoch + len(values))
+        axes.plot(epochs, values, label=label)
+    axes.set(title=title, xlabel="Epochs", ylabel=ylabel)
+    axes.grid(alpha=0.3)
+    if len(curves) > 1:
+        axes.legend()
+    return figure

@@ -1,0 +1,140 @@
+"""MLflow tracking declared in the catalog: metrics and per-epoch histories in batches.
+
+kedro-mlflow's ``MlflowMetricsHistoryDataset`` logs one value per request; a k-fold run
+has thousands of per-epoch values, which cost seconds one by one on a SQLite store and
+far longer against a remote server. ``MlflowMetricsDataset`` sends them with
+``MlflowClient.log_batch`` instead (the API's limit of 1,000 metrics per call), so a
+whole run's histories are logged in a handful of requests.
+
+kedro-mlflow's ``MlflowArtifactDataset`` builds its class at run time, so it can't be
+pickled and the ParallelRunner refuses it; ``MlflowArtifactDataset`` here is a plain
+class doing the same: save a kedro-datasets dataset, then log its file.
+
+The run is the one kedro-mlflow started for this ``kedro run``: the active run in this
+process, or the one named by ``MLFLOW_RUN_ID`` in worker processes of a parallel or
+distributed runner (``keras_classics.hooks.MlflowRunHook`` exports it).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import mlflow
+from kedro.io import AbstractDataset, DatasetError
+from mlflow import MlflowClient
+from mlflow.entities import Metric
+
+MAX_METRICS_PER_BATCH = 1000
+
+Metrics = Mapping[str, float | Sequence[float]]
+
+
+def active_run_id() -> str | None:
+    """The MLflow run this process logs to, if any."""
+    run = mlflow.active_run()
+    return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None
+
+
+def _required_run_id() -> str:
+    run_id = active_run_id()
+    if run_id is None:
+        raise DatasetError(
+            "No MLflow run is active to log to. Run the pipeline with `kedro run` "
+            "(kedro-mlflow starts the run), or set MLFLOW_RUN_ID."
+        )
+    return run_id
+
+
+class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
+    """Logs ``{key: value}`` and ``{key: [value per epoch]}`` to the current MLflow run.
+
+    A list is a history: its values are logged with ``step`` = epoch number, counting
+    from 1 as the book does. A scalar is logged at step 0.
+    """
+
+    def __init__(
+        self, prefix: str | None = None, metadata: dict[str, Any] | None = None
+    ):
+        self._prefix = prefix
+        self.metadata = metadata
+        self._logging_activated = True  # kedro-mlflow switches this off with tracking
+
+    def _save(self, data: Metrics) -> None:
+        if not self._logging_activated:
+            return
+        run_id = _required_run_id()
+        timestamp = int(time.time() * 1000)
+        metrics = []
+        for key, value in data.items():
+            name = f"{self._prefix}.{key}" if self._prefix else key
+            if isinstance(value, Sequence):
+                metrics += [
+                    Metric(name, float(v), timestamp, step)
+                    for step, v in enumerate(value, 1)
+                ]
+            else:
+                metrics.append(Metric(name, float(value), timestamp, 0))
+        client = MlflowClient()
+        for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+            client.log_batch(
+                run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH]
+            )
+
+    def _load(self) -> dict[str, list[float]]:
+        client = MlflowClient()
+        run_id = _required_run_id()
+        keys = client.get_run(run_id).data.metrics
+        if self._prefix:
+            keys = [key for key in keys if key.startswith(f"{self._prefix}.")]
+        return {
+            key: [
+                m.value
+                for m in sorted(
+                    client.get_metric_history(run_id, key), key=lambda m: m.step
+                )
+            ]
+            for key in keys
+        }
+
+    def _describe(self) -> dict[str, Any]:
+        return {"prefix": self._prefix}
+
+
+class MlflowArtifactDataset(AbstractDataset[Any, Any]):
+    """Saves data with a kedro-datasets dataset, then logs the file to the MLflow run.
+
+    ``dataset`` is the wrapped dataset's catalog config (``type``, ``filepath``, ...);
+    loading reads that file back.
+    """
+
+    def __init__(
+        self,
+        dataset: dict[str, Any],
+        artifact_path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ):
+        self._dataset = AbstractDataset.from_config("artifact", dict(dataset))
+        self._local_path = Path(dataset["filepath"])
+        self._artifact_path = artifact_path
+        self.metadata = metadata
+        self._logging_activated = True  # kedro-mlflow switches this off with tracking
+
+    def _save(self, data: Any) -> None:
+        self._dataset.save(data)
+        if self._logging_activated:
+            MlflowClient().log_artifact(
+                _required_run_id(), str(self._local_path), self._artifact_path
+            )
+
+    def _load(self) -> Any:
+        return self._dataset.load()
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "dataset": self._dataset._describe(),
+            "artifact_path": self._artifact_path,
+        }

@@ -1,0 +1,125 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_classics.core import models, training
+
+SPEC = {
+    "layers": [
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Dense", "units": 1},
+    ],
+    "compile": {
+        "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
+        "loss": "mse",
+        "metrics": ["mae"],
+    },
+}
+
+
+def _data(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 3.0]) + 0.1 * rng.normal(size=n)).astype(
+        "float32"
+    )
+    return x, y
+
+
+def _twin_models():
+    config = models.to_config(models.build_model(SPEC, (4,), name="net"))
+    first, second = (
+        models.from_config(config, seed=1),
+        models.from_config(config, seed=2),
+    )
+    second.set_weights(first.get_weights())
+    return first, second
+
+
+def test_matches_keras_fit_epoch_by_epoch():
+    x, y = _data()
+    x_val, y_val = _data(n=17, seed=1)
+    ours, reference = _twin_models()
+
+    history = training.fit(
+        ours,
+        x,
+        y,
+        epochs=5,
+        batch_size=16,
+        validation_data=(x_val, y_val),
+        shuffle=False,
+    )
+    expected = reference.fit(
+        x,
+        y,
+        epochs=5,
+        batch_size=16,
+        validation_data=(x_val, y_val),
+        shuffle=False,
+        verbose=0,
+    ).history
+
+    assert set(history) == set(expected) == {"loss", "mae", "val_loss", "val_mae"}
+    for name in expected:
+        np.testing.assert_allclose(history[name], expected[name], rtol=1e-4)
+    for ours_w, ref_w in zip(ours.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(ours_w, ref_w, rtol=1e-4, atol=1e-6)
+
+
+def test_same_seed_same_history_and_shuffle_changes_it():
+    x, y = _data()
+    runs = []
+    for shuffle_seed in (7, 7, 8):
+        model, _ = _twin_models()
+        runs.append(
+            training.fit(model, x, y, epochs=3, batch_size=8, seed=shuffle_seed)["loss"]
+        )
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+
+
+def test_callbacks_see_every_epoch_and_can_stop_training():
+    x, y = _data()
+    model, _ = _twin_models()
+    stopper = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=1e9)
+    history = training.fit(model, x, y, epochs=20, batch_size=8, callbacks=[stopper])
+    assert len(history["loss"]) == 2  # stops once the huge min_delta is not met
+
+
+def test_terminate_on_nan_stops_a_diverging_fit():
+    x, y = _data()
+    model = models.from_config(
+        models.to_config(
+            models.build_model(
+                {
+                    **SPEC,
+                    "compile": {
+                        **SPEC["compile"],
+                        "optimizer": {"type": "sgd", "learning_rate": 1e6},
+                    },
+                },
+                (4,),
+                name="diverging",
+            )
+        ),
+        seed=0,
+    )
+    history = training.fit(
+        model,
+        x,
+        y,
+        epochs=10,
+        batch_size=8,
+        callbacks=[keras.callbacks.TerminateOnNaN()],
+    )
+    assert len(history["loss"]) < 10
+    assert not np.isfinite(history["loss"][-1])
+
+
+@pytest.mark.parametrize(("epochs", "batch_size"), [(0, 8), (3, 0)])
+def test_rejects_non_positive_epochs_or_batch_size(epochs, batch_size):
+    x, y = _data()
+    model, _ = _twin_models()
+    with pytest.raises(ValueError, match="must be >= 1"):
+        training.fit(model, x, y, epochs=epochs, batch_size=batch_size)
