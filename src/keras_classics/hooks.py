@@ -1,0 +1,90 @@
+"""Project hooks: one MLflow experiment per pipeline, and one run per ``kedro run``.
+
+kedro-mlflow starts and ends the run and logs node parameters under the sequential and
+thread runners. These hooks add what a multi-process runner needs: parameters logged
+once, from the main process, before any node runs; and the run's id and tracking URI
+exported to worker processes, so that datasets saved there log into the same run
+instead of starting new ones.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import mlflow
+from kedro.framework.context import KedroContext
+from kedro.framework.hooks import hook_impl
+from kedro.pipeline import Pipeline
+from kedro_mlflow.framework.hooks.utils import _flatten_dict
+
+RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
+
+
+def pipeline_label(run_params: dict[str, Any]) -> str:
+    """``boston_kfold`` for ``kedro run --pipeline=boston_kfold``."""
+    names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+    return "+".join(name or "__default__" for name in names)
+
+
+class MlflowExperimentHook:
+    """Points kedro-mlflow at the experiment named after the pipeline being run."""
+
+    def __init__(self) -> None:
+        self._context: KedroContext | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        self._context = context
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        config = getattr(self._context, "mlflow", None)
+        if config is None or mlflow.active_run():
+            return  # tracking disabled, or an orchestrator's run is reused as it is
+        config.tracking.experiment.name = pipeline_label(run_params)
+        config._set_experiment()  # kedro-mlflow's own create-or-get, for the new name
+
+
+class MlflowRunHook:
+    """Logs parameters once per run and shares the run with worker processes."""
+
+    def __init__(self) -> None:
+        self._saved_environment: dict[str, str | None] = {}
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog
+    ) -> None:
+        run = mlflow.active_run()
+        if run is None:
+            return
+        mlflow.set_tag("pipeline", pipeline_label(run_params))
+        parameters = {
+            name.removeprefix("params:"): catalog.load(name)
+            for name in sorted(pipeline.inputs())
+            if name.startswith("params:")
+        }
+        flat = _flatten_dict(parameters, recursive=True, sep=".")
+        mlflow.log_params({key: value for key, value in flat.items()})
+        self._saved_environment = {
+            name: os.environ.get(name) for name in RUN_ENVIRONMENT
+        }
+        os.environ["MLFLOW_RUN_ID"] = run.info.run_id
+        os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._restore_environment()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._restore_environment()
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environment = {}

@@ -1,0 +1,175 @@
+"""``kedro run --pipeline=boston_kfold`` for real: subprocesses, MLflow on SQLite."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import mlflow
+import numpy as np
+import pytest
+
+from tests.project import SHARED_DATASETS, Project
+from tests.synthetic import sha256, write_boston_npz
+
+QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
+FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"} | {
+    f"fold_{i}_val_mae" for i in range(4)
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("boston"))
+    npz = project.raw / "boston_housing.npz"
+    write_boston_npz(npz)
+    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    return project
+
+
+def _run(project: Project, *args: str):
+    before = {run.info.run_id for run in project.runs("boston_kfold")}
+    done = project.kedro("run", "--pipeline=boston_kfold", *args)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    new = [run for run in project.runs("boston_kfold") if run.info.run_id not in before]
+    assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
+    return new[0]
+
+
+@pytest.fixture(scope="module")
+def sequential_run(project):
+    return _run(project, "--params", QUICK)
+
+
+def test_one_finished_run_with_params_histories_and_metrics(project, sequential_run):
+    run = sequential_run
+    client = project.mlflow()
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["pipeline"] == "boston_kfold"
+    params = run.data.params
+    assert params["boston_kfold.k"] == "4"
+    assert params["boston_kfold.training.epochs"] == "3"
+    assert params["boston_kfold.model.compile.optimizer.type"] == "rmsprop"
+    assert params["boston_kfold.final_epochs"] == "2"
+
+    assert set(run.data.metrics) >= FINAL_METRICS
+    for fold in range(4):
+        for name in ("loss", "mae", "val_loss", "val_mae"):
+            history = client.get_metric_history(run.info.run_id, f"fold_{fold}_{name}")
+            assert [m.step for m in sorted(history, key=lambda m: m.step)] == [1, 2, 3]
+    mean_curve = client.get_metric_history(run.info.run_id, "mean_val_mae")
+    assert len(mean_curve) == 3
+    folds_last = [run.data.metrics[f"fold_{i}_val_mae"] for i in range(4)]
+    assert run.data.metrics["mean_fold_val_mae"] == pytest.approx(np.mean(folds_last))
+    assert len(client.get_metric_history(run.info.run_id, "final_loss")) == 2
+
+
+def test_plot_metrics_json_and_model_are_logged_and_saved(project, sequential_run):
+    run_id = sequential_run.info.run_id
+    client = project.mlflow()
+    artifacts = {a.path for a in client.list_artifacts(run_id)}
+    assert {"validation_mae.png", "metrics.json"} <= artifacts
+    metrics_file = client.download_artifacts(run_id, "metrics.json")
+    with open(metrics_file) as stream:
+        assert set(json.load(stream)) == FINAL_METRICS
+
+    models = client.search_logged_models(
+        experiment_ids=[sequential_run.info.experiment_id],
+        filter_string=f"source_run_id = '{run_id}'",
+    )
+    assert len(models) == 1
+    mlflow.set_tracking_uri(project.tracking_uri)
+    try:
+        model = mlflow.pyfunc.load_model(models[0].model_uri)
+        signature = model.metadata.get_input_schema()
+        assert signature.inputs[0].shape == (-1, 13)
+        predictions = model.predict(np.zeros((3, 13), dtype="float32"))
+        assert np.asarray(predictions).shape == (3, 1)
+    finally:
+        mlflow.set_tracking_uri(None)
+
+    reports = project.path / "data" / "08_reporting" / "boston_kfold"
+    assert (reports / "fold_scores.csv").read_text().splitlines()[0].startswith("fold,")
+    assert (
+        project.path / "data" / "06_models" / "boston_kfold" / "model.keras"
+    ).is_file()
+    assert (
+        "CRIM"
+        in (
+            project.path / "data" / "04_feature" / "boston_kfold" / "feature_stats.csv"
+        ).read_text()
+    )
+
+
+def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_maes(
+    project, sequential_run
+):
+    parallel = _run(project, "--runner=ParallelRunner", "--params", QUICK)
+    assert parallel.info.status == "FINISHED"
+    assert set(parallel.data.metrics) == set(sequential_run.data.metrics)
+    for fold in range(4):
+        key = f"fold_{fold}_val_mae"
+        assert parallel.data.metrics[key] == sequential_run.data.metrics[key]
+
+
+def test_another_seed_gives_other_maes(project, sequential_run):
+    other = _run(project, "--params", QUICK + ",boston_kfold.seed=1")
+    assert (
+        other.data.metrics["fold_0_val_mae"]
+        != sequential_run.data.metrics["fold_0_val_mae"]
+    )
+
+
+def test_offline_without_any_source_fails_fast_with_one_clear_error(
+    tmp_path, http_closed_port
+):
+    project = Project.copy_of_repo(tmp_path)
+    offline_env = project.path / "conf" / "offline"
+    offline_env.mkdir()
+    (offline_env / "catalog_raw.yml").write_text(
+        "boston_housing_raw:\n"
+        "  type: keras_classics.datasets.KerasRawDataset\n"
+        "  filepath: data/01_raw/boston_housing.npz\n"
+        "  file_hash: f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5\n"
+        f"  urls: ['http://127.0.0.1:{http_closed_port}/boston_housing.npz']\n"
+        "  structure: {arrays: {x: {dtype: float64, shape: [null, 13]}, y: {dtype: float64, shape: [null]}}}\n"
+    )
+    started = time.monotonic()
+    done = project.kedro("run", "--pipeline=boston_kfold", "--env=offline")
+    elapsed = time.monotonic() - started
+
+    assert done.returncode != 0
+    assert elapsed < 60
+    output = done.stdout + done.stderr
+    assert (
+        "DatasetUnavailableError" in output or "could not be loaded" in output.lower()
+    )
+    assert "data/01_raw/boston_housing.npz" in output
+    assert "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5" in output
+    assert not any(project.raw.iterdir())
+    assert not (project.path / "keras_home").exists() or not any(
+        (project.path / "keras_home").rglob("*.npz")
+    )
+
+
+def test_viz_build_succeeds(project):
+    done = project.kedro("viz", "build")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (project.path / "build" / "index.html").is_file()
+
+
+@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+def test_book_results_on_the_real_data(tmp_path):
+    project = Project.copy_of_repo(tmp_path)
+    done = project.kedro(
+        "run",
+        "--pipeline=boston_kfold",
+        env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (run,) = project.runs("boston_kfold")
+    assert run.data.metrics["mean_fold_val_mae"] <= 2.6
+    assert run.data.metrics["test_mae"] <= 2.8
+    assert not any(project.raw.iterdir()), (
+        "mirror files are read in place, never copied"
+    )

@@ -1,0 +1,144 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from keras_classics.pipelines.boston_kfold import nodes
+
+COLUMNS = {"features": ["A", "B", "C"], "target": "MEDV"}
+SPEC = {
+    "layers": [
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Dense", "units": 1},
+    ],
+    "compile": {
+        "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
+        "loss": "mse",
+        "metrics": ["mae"],
+    },
+}
+
+
+def _table(n, seed):
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame(rng.normal(5, 3, size=(n, 3)), columns=COLUMNS["features"])
+    table["MEDV"] = table.sum(axis=1)
+    return table
+
+
+def test_standardisation_is_fitted_on_training_data_only():
+    train, test = _table(40, 0), _table(10, 1)
+    stats = nodes.fit_standardiser(train, COLUMNS)
+    x_train, y_train, x_test, _ = nodes.standardise(train, test, stats, COLUMNS)
+
+    wild_test = test * 1000 + 7
+    stats_again = nodes.fit_standardiser(train, COLUMNS)
+    x_train_again, _, x_wild, _ = nodes.standardise(
+        train, wild_test, stats_again, COLUMNS
+    )
+
+    pd.testing.assert_frame_equal(stats, stats_again)
+    np.testing.assert_array_equal(x_train, x_train_again)
+    np.testing.assert_allclose(x_train.mean(axis=0), 0, atol=1e-6)
+    np.testing.assert_allclose(x_train.std(axis=0), 1, atol=1e-5)
+    np.testing.assert_allclose(
+        x_test,
+        ((test[COLUMNS["features"]] - stats["mean"]) / stats["std"]).to_numpy(),
+        rtol=1e-6,
+    )
+    assert not np.allclose(x_wild, x_test)
+    assert x_train.dtype == np.float32 and y_train.dtype == np.float32
+    assert list(stats.index) == COLUMNS["features"]
+
+
+def test_folds_partition_the_training_data_as_the_book_does():
+    x = np.arange(20, dtype="float32").reshape(10, 2)
+    y = np.arange(10, dtype="float32")
+    architecture = nodes.build_model(SPEC, x)
+    seen = []
+    for fold in range(3):
+        result = nodes.train_fold(
+            architecture, x, y, {"epochs": 1, "batch_size": 4}, 3, 0, fold=fold, folds=3
+        )
+        assert set(result["history"]) == {"loss", "mae", "val_loss", "val_mae"}
+        assert result["seconds"] > 0
+        seen.append(fold)
+    assert seen == [0, 1, 2]
+
+
+def test_a_runtime_k_that_the_pipeline_was_not_built_with_is_refused():
+    x = np.zeros((8, 2), dtype="float32")
+    with pytest.raises(
+        ValueError, match="boston_kfold.k is 5, but this pipeline has 4 fold nodes"
+    ):
+        nodes.train_fold(
+            nodes.build_model(SPEC, x),
+            x,
+            x[:, 0],
+            {"epochs": 1, "batch_size": 4},
+            5,
+            0,
+            fold=0,
+            folds=4,
+        )
+
+
+def test_summaries_and_auto_final_epochs():
+    results = [
+        {
+            "history": {"loss": [3.0, 2.0, 1.0, 2.0], "val_mae": [4.0, 3.0, 1.0, 2.0]},
+            "seconds": 1.0,
+        },
+        {
+            "history": {"loss": [3.0, 2.0, 1.0, 2.0], "val_mae": [2.0, 3.0, 3.0, 4.0]},
+            "seconds": 2.0,
+        },
+    ]
+    scores, curves = nodes.summarise_folds(*results)
+    assert scores.to_dict("list") == {
+        "fold": [0, 1],
+        "loss": [2.0, 2.0],
+        "val_mae": [2.0, 4.0],
+        "seconds": [1.0, 2.0],
+    }
+    assert curves["mean_val_mae"].tolist() == [3.0, 3.0, 2.0, 3.0]
+    assert list(curves.index) == [1, 2, 3, 4]
+
+    curve = {"skip_epochs": 1, "smoothing_factor": 0.0}
+    assert nodes.choose_final_epochs(curves, "auto", curve) == 3
+    assert nodes.choose_final_epochs(curves, 7, curve) == 7
+
+
+def test_collected_metrics_hold_the_issue_keys():
+    scores = pd.DataFrame(
+        {
+            "fold": [0, 1],
+            "val_mae": [2.0, 4.0],
+            "val_loss": [5.0, 9.0],
+            "seconds": [1.0, 2.0],
+        }
+    )
+    curves = pd.DataFrame(
+        {
+            "fold_0_val_mae": [3.0, 2.0],
+            "fold_1_val_mae": [5.0, 4.0],
+            "mean_val_mae": [4.0, 3.0],
+        }
+    )
+    final = {"history": {"loss": [1.0], "mae": [0.5]}, "seconds": 0.5}
+    metrics, summary = nodes.collect_metrics(
+        scores, curves, final, {"test_mae": 2.5, "test_mse": 9.0}
+    )
+    assert summary == {
+        "mean_fold_val_mae": 3.0,
+        "fold_0_val_mae": 2.0,
+        "fold_1_val_mae": 4.0,
+        "test_mae": 2.5,
+        "test_mse": 9.0,
+        "training_seconds": 3.5,
+    }
+    assert metrics["fold_0_val_mae"] == [
+        3.0,
+        2.0,
+    ]  # a history whose last value is the score
+    assert metrics["mean_val_mae"] == [4.0, 3.0]
+    assert metrics["final_loss"] == [1.0]

@@ -1,0 +1,83 @@
+"""A throwaway copy of the Kedro project for end-to-end runs, and its MLflow store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlflow import MlflowClient
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+
+
+@dataclass
+class Project:
+    """A project folder: this repo's conf/ and pyproject.toml, empty data/."""
+
+    path: Path
+
+    @classmethod
+    def copy_of_repo(cls, path: Path) -> Project:
+        shutil.copytree(
+            REPO / "conf", path / "conf", ignore=shutil.ignore_patterns("local")
+        )
+        (path / "conf" / "local").mkdir()
+        shutil.copy(REPO / "pyproject.toml", path)
+        # Kedro wants a source folder; the package itself is the installed one.
+        (path / "src").mkdir()
+        for layer in (
+            "01_raw",
+            "02_intermediate",
+            "04_feature",
+            "06_models",
+            "08_reporting",
+        ):
+            (path / "data" / layer).mkdir(parents=True)
+        return cls(path)
+
+    @property
+    def raw(self) -> Path:
+        return self.path / "data" / "01_raw"
+
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.path / 'mlflow.db'}"
+
+    def kedro(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    ):
+        """Run ``kedro <args>`` here; returns the completed process (never raises)."""
+        environment = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("MLFLOW_", "KERAS_CLASSICS_", "PYTEST_"))
+        }
+        environment |= {
+            "KEDRO_DISABLE_TELEMETRY": "1",
+            "KERAS_HOME": str(self.path / "keras_home"),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "COLUMNS": "400",  # rich wraps log lines and errors at the console width
+            **(env or {}),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "kedro", *args],
+            cwd=self.path,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def mlflow(self) -> MlflowClient:
+        return MlflowClient(tracking_uri=self.tracking_uri)
+
+    def runs(self, experiment: str):
+        client = self.mlflow()
+        found = client.get_experiment_by_name(experiment)
+        return client.search_runs([found.experiment_id]) if found else []
