@@ -123,3 +123,24 @@ def test_rejects_non_positive_epochs_or_batch_size(epochs, batch_size):
     model, _ = _twin_models()
     with pytest.raises(ValueError, match="must be >= 1"):
         training.fit(model, x, y, epochs=epochs, batch_size=batch_size)
+
+
+def test_a_reused_scratch_model_trains_exactly_like_a_fresh_one():
+    x, y = _data()
+    x_val, y_val = _data(n=17, seed=1)
+    config = models.to_config(models.build_model(SPEC, (4,), name="reused"))
+
+    def train(model):
+        return training.fit(
+            model, x, y, epochs=3, batch_size=8, validation_data=(x_val, y_val), seed=3
+        )
+
+    first = models.scratch_model(config, seed=5)
+    train(first)  # leaves trained weights and optimizer state behind
+    again = models.scratch_model(config, seed=5)
+    assert again is first
+    np.testing.assert_array_equal(
+        [w.sum() for w in again.get_weights()],
+        [w.sum() for w in models.from_config(config, seed=5).get_weights()],
+    )
+    assert train(again) == train(models.from_config(config, seed=5))

@@ -45,7 +45,7 @@ def test_entry_is_a_raw_dataset_of_the_raw_layer(catalog, name):
     assert isinstance(dataset, KerasRawDataset)
     assert dataset.metadata == {"kedro-viz": {"layer": "raw"}}
     assert description["filepath"].startswith("data/01_raw/")
-    assert description["mirror"] == "../shared/datasets"
+    assert description["mirror"] is None
     assert description["file_hash"] or description["content_md5"]
     assert description["urls"][0].endswith("/" + Path(description["filepath"]).name)
     if not name.startswith("mnist_idx."):

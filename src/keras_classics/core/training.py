@@ -15,11 +15,14 @@ measures the difference.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+_EPOCH_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def fit(
@@ -47,11 +50,19 @@ def fit(
             f"epochs ({epochs}) and batch_size ({batch_size}) must be >= 1."
         )
     x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
+    x_val, y_val = (
+        (tf.convert_to_tensor(part) for part in validation_data)
+        if validation_data is not None
+        else (x[:0], y[:0])
+    )
     steps = math.ceil(int(x.shape[0]) / batch_size)
     _build_training_state(model, x[:1], y[:1])
     if seed is None:
         seed = int(np.random.randint(2**31 - 1))
-    run_epoch = _epoch_function(model, x, y, validation_data, batch_size, shuffle, seed)
+    run_epoch = _epoch_function(
+        model, batch_size, shuffle, validate=validation_data is not None
+    )
+    data = (x, y, x_val, y_val, tf.constant(seed, tf.int64))
 
     callback_list = keras.callbacks.CallbackList(
         list(callbacks),
@@ -67,7 +78,7 @@ def fit(
     logs: dict[str, float] = {}
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
-        train_logs, val_logs = run_epoch(tf.constant(epoch, tf.int64))
+        train_logs, val_logs = run_epoch(*data, tf.constant(epoch, tf.int64))
         logs = {name: float(value) for name, value in train_logs.items()}
         # One batch-end per epoch: progress bars advance and TerminateOnNaN checks the loss.
         callback_list.on_train_batch_end(steps - 1, logs)
@@ -91,34 +102,45 @@ def _build_training_state(model: keras.Model, x: tf.Tensor, y: tf.Tensor) -> Non
         model.optimizer.build(model.trainable_variables)
 
 
-def _epoch_function(model, x, y, validation_data, batch_size, shuffle, seed):
-    samples = tf.shape(x, out_type=tf.int64)[0]
-    steps = (samples + batch_size - 1) // batch_size
-    base_seed = tf.constant(seed, tf.int64)
-    if validation_data is not None:
-        x_val, y_val = (tf.convert_to_tensor(part) for part in validation_data)
+def _epoch_function(model: keras.Model, batch_size: int, shuffle: bool, validate: bool):
+    """The model's traced epoch for these settings, traced once and reused.
 
+    Data, seed and epoch are arguments, not captured constants, so that every fold of
+    a k-fold run (same model, same shapes) reuses one trace; see
+    ``models.scratch_model``.
+    """
+    key = (batch_size, shuffle, validate)
+    cache = _EPOCH_FUNCTIONS.setdefault(model, {})
+    if key not in cache:
+        cache[key] = _trace_epoch(model, batch_size, shuffle, validate)
+    return cache[key]
+
+
+def _trace_epoch(model: keras.Model, batch_size: int, shuffle: bool, validate: bool):
     def reset_metrics() -> None:
         for metric in model.metrics:
             metric.reset_state()
 
-    @tf.function
-    def run_epoch(epoch: tf.Tensor):
+    def batches(samples):
+        return (samples + batch_size - 1) // batch_size
+
+    @tf.function(reduce_retracing=True)
+    def run_epoch(x, y, x_val, y_val, seed, epoch):
+        samples = tf.shape(x, out_type=tf.int64)[0]
         order = tf.range(samples)
         if shuffle:
             order = tf.random.experimental.stateless_shuffle(
-                order, seed=tf.stack([base_seed, epoch])
+                order, seed=tf.stack([seed, epoch])
             )
         reset_metrics()
-        for step in tf.range(steps):
+        for step in tf.range(batches(samples)):
             batch = order[step * batch_size : (step + 1) * batch_size]
             model.train_step((tf.gather(x, batch), tf.gather(y, batch)))
         train_logs = {k: tf.identity(v) for k, v in model.get_metrics_result().items()}
-        if validation_data is None:
+        if not validate:
             return train_logs, {}
         reset_metrics()
-        val_samples = tf.shape(x_val, out_type=tf.int64)[0]
-        for step in tf.range((val_samples + batch_size - 1) // batch_size):
+        for step in tf.range(batches(tf.shape(x_val, out_type=tf.int64)[0])):
             start = step * batch_size
             model.test_step(
                 (x_val[start : start + batch_size], y_val[start : start + batch_size])

@@ -86,7 +86,7 @@ def train_fold(
     validation = slice(fold * size, (fold + 1) * size)
     x_rest = np.concatenate([x_train[: validation.start], x_train[validation.stop :]])
     y_rest = np.concatenate([y_train[: validation.start], y_train[validation.stop :]])
-    model = models.from_config(architecture, seed=seed + fold)
+    model = models.scratch_model(architecture, seed=seed + fold)
     started = time.perf_counter()
     history = training.fit(
         model,
