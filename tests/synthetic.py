@@ -137,3 +137,17 @@ def _object_array(sequences: list[list[int]]) -> np.ndarray:
     for i, sequence in enumerate(sequences):
         array[i] = sequence
     return array
+
+
+# A small regressor spec in the format of ``keras_classics.core.models.build_model``.
+TINY_REGRESSOR_SPEC = {
+    "layers": [
+        {"type": "Dense", "units": 8, "activation": "relu"},
+        {"type": "Dense", "units": 1},
+    ],
+    "compile": {
+        "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
+        "loss": "mse",
+        "metrics": ["mae"],
+    },
+}

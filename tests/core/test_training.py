@@ -3,18 +3,9 @@ import numpy as np
 import pytest
 
 from keras_classics.core import models, training
+from tests.synthetic import TINY_REGRESSOR_SPEC
 
-SPEC = {
-    "layers": [
-        {"type": "Dense", "units": 8, "activation": "relu"},
-        {"type": "Dense", "units": 1},
-    ],
-    "compile": {
-        "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
-        "loss": "mse",
-        "metrics": ["mae"],
-    },
-}
+SPEC = TINY_REGRESSOR_SPEC
 
 
 def _data(n=50, seed=0):

@@ -15,6 +15,7 @@ measures the difference.
 from __future__ import annotations
 
 import math
+import time
 import weakref
 from collections.abc import Sequence
 
@@ -88,6 +89,13 @@ def fit(
             break
     callback_list.on_train_end(logs)
     return model.history.history
+
+
+def timed_fit(model: keras.Model, x, y, **kwargs) -> dict:
+    """``fit``, returning ``{"history": ..., "seconds": wall time of training}``."""
+    started = time.perf_counter()
+    history = fit(model, x, y, **kwargs)
+    return {"history": history, "seconds": time.perf_counter() - started}
 
 
 def _build_training_state(model: keras.Model, x: tf.Tensor, y: tf.Tensor) -> None:

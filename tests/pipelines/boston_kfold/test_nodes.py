@@ -3,19 +3,10 @@ import pandas as pd
 import pytest
 
 from keras_classics.pipelines.boston_kfold import nodes
+from tests.synthetic import TINY_REGRESSOR_SPEC
 
 COLUMNS = {"features": ["A", "B", "C"], "target": "MEDV"}
-SPEC = {
-    "layers": [
-        {"type": "Dense", "units": 8, "activation": "relu"},
-        {"type": "Dense", "units": 1},
-    ],
-    "compile": {
-        "optimizer": {"type": "rmsprop", "learning_rate": 0.01},
-        "loss": "mse",
-        "metrics": ["mae"],
-    },
-}
+SPEC = TINY_REGRESSOR_SPEC
 
 
 def _table(n, seed):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import numpy as np
@@ -86,25 +85,22 @@ def train_fold(
     validation = slice(fold * size, (fold + 1) * size)
     x_rest = np.concatenate([x_train[: validation.start], x_train[validation.stop :]])
     y_rest = np.concatenate([y_train[: validation.start], y_train[validation.stop :]])
-    model = models.scratch_model(architecture, seed=seed + fold)
-    started = time.perf_counter()
-    history = training.fit(
-        model,
+    result = training.timed_fit(
+        models.scratch_model(architecture, seed=seed + fold),
         x_rest,
         y_rest,
         validation_data=(x_train[validation], y_train[validation]),
         seed=seed + fold,
         **training_params,
     )
-    seconds = time.perf_counter() - started
     logger.info(
         "Fold %d/%d: validation MAE %.3f (%.1f s)",
         fold + 1,
         k,
-        history["val_mae"][-1],
-        seconds,
+        result["history"]["val_mae"][-1],
+        result["seconds"],
     )
-    return {"history": history, "seconds": seconds}
+    return result
 
 
 def summarise_folds(*results: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -164,8 +160,7 @@ def train_final_model(
     Returns the model, and its history with the training time in seconds.
     """
     model = models.from_config(architecture, seed=seed + k)
-    started = time.perf_counter()
-    history = training.fit(
+    result = training.timed_fit(
         model,
         x_train,
         y_train,
@@ -173,7 +168,7 @@ def train_final_model(
         batch_size=final_batch_size,
         seed=seed + k,
     )
-    return model, {"history": history, "seconds": time.perf_counter() - started}
+    return model, result
 
 
 def evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
