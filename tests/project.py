@@ -77,6 +77,18 @@ class Project:
     def mlflow(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)
 
+    def run_pipeline(
+        self, pipeline: str, *args: str, env: dict[str, str] | None = None
+    ):
+        """``kedro run --pipeline=<pipeline> <args>``; asserts success and returns the
+        one MLflow run it added to the pipeline's experiment."""
+        before = {run.info.run_id for run in self.runs(pipeline)}
+        done = self.kedro("run", f"--pipeline={pipeline}", *args, env=env)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        new = [run for run in self.runs(pipeline) if run.info.run_id not in before]
+        assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
+        return new[0]
+
     def runs(self, experiment: str):
         client = self.mlflow()
         found = client.get_experiment_by_name(experiment)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import struct
+import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +153,80 @@ TINY_REGRESSOR_SPEC = {
         "metrics": ["mae"],
     },
 }
+
+
+# Words of the synthetic IMDB reviews: each label has its own sentiment words.
+REVIEW_WORDS = {
+    "pos": ("great", "wonderful", "brilliant", "superb", "moving", "loved"),
+    "neg": ("awful", "boring", "dull", "terrible", "waste", "hated"),
+    "any": ("the", "film", "movie", "plot", "actors", "and", "a", "café", "naïve"),
+}
+
+
+def write_aclimdb_tar(
+    path: Path,
+    reviews_per_folder: int,
+    *,
+    unsup: int = 0,
+    extra_members: dict[str, bytes | tarfile.TarInfo] | None = None,
+    seed: int = 0,
+) -> dict[str, str]:
+    """Write a gzipped tar in Stanford's aclImdb layout; return the reviews written.
+
+    ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` get ``reviews_per_folder``
+    reviews each (ratings 7-10 for pos, 1-4 for neg), plus ``aclImdb/README``,
+    ``aclImdb/imdb.vocab`` and ``unsup`` unlabelled ``train/unsup`` reviews.
+    ``extra_members`` adds members by name: bytes for a regular file, or a
+    ``TarInfo`` (links, devices...) renamed to that name. Members are written in
+    a shuffled order. Each review mixes common words with its label's sentiment
+    words, so the data are learnable.
+
+    Returns:
+        The text of each labelled review by member name (not the extra members).
+    """
+    rng = np.random.default_rng(seed)
+    reviews = {}
+    for split in ("train", "test"):
+        for label, lowest in (("pos", 7), ("neg", 1)):
+            for review_id in range(reviews_per_folder):
+                name = (
+                    f"aclImdb/{split}/{label}/{review_id}_{lowest + review_id % 4}.txt"
+                )
+                reviews[name] = _review_text(rng, label)
+    members: dict[str, bytes | tarfile.TarInfo] = {
+        name: text.encode() for name, text in reviews.items()
+    }
+    members["aclImdb/README"] = b"Large Movie Review Dataset v1.0 (synthetic)\n"
+    members["aclImdb/imdb.vocab"] = "\n".join(sorted(REVIEW_WORDS["any"])).encode()
+    for review_id in range(unsup):
+        label = ("pos", "neg")[review_id % 2]
+        members[f"aclImdb/train/unsup/{review_id}_0.txt"] = _review_text(
+            rng, label
+        ).encode()
+    members.update(extra_members or {})
+    names = list(members)
+    rng.shuffle(names)
+    with (
+        gzip.GzipFile(path, "wb", mtime=0) as stream,
+        tarfile.open(fileobj=stream, mode="w", format=tarfile.GNU_FORMAT) as archive,
+    ):
+        for name in names:
+            member = members[name]
+            if isinstance(member, tarfile.TarInfo):
+                member.name = name
+                archive.addfile(member)
+            else:
+                info = tarfile.TarInfo(name)
+                info.size = len(member)
+                archive.addfile(info, io.BytesIO(member))
+    return reviews
+
+
+def _review_text(rng: np.random.Generator, label: str) -> str:
+    """A few sentences joined by ``<br /><br />`` as in the real reviews."""
+    words = REVIEW_WORDS["any"] + REVIEW_WORDS[label]
+    sentences = [
+        " ".join(rng.choice(words, size=int(rng.integers(4, 12)))).capitalize() + "."
+        for _ in range(int(rng.integers(1, 4)))
+    ]
+    return "<br /><br />".join(sentences)

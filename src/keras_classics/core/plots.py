@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 from matplotlib.figure import Figure
 
 
@@ -34,4 +35,22 @@ def learning_curves(
     axes.grid(alpha=0.3)
     if len(curves) > 1:
         axes.legend()
+    return figure
+
+
+def confusion_matrix(counts, class_names: Sequence[str]) -> Figure:
+    """A confusion-matrix heat map: true classes in rows, predicted in columns."""
+    size = max(4.5, 0.22 * len(class_names) + 2)
+    figure = Figure(figsize=(size, size), layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(counts, cmap="Blues")
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    ticks = range(len(class_names))
+    font = 8 if len(class_names) > 10 else 10
+    axes.set_xticks(ticks, class_names, rotation=90, fontsize=font)
+    axes.set_yticks(ticks, class_names, fontsize=font)
+    axes.set(title="Confusion matrix (test set)", xlabel="Predicted", ylabel="True")
+    if len(class_names) <= 10:
+        for (row, column), count in np.ndenumerate(counts):
+            axes.text(column, row, str(count), ha="center", va="center", fontsize=9)
     return figure

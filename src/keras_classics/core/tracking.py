@@ -133,6 +133,10 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
     def _load(self) -> Any:
         return self._dataset.load()
 
+    def preview(self, *args: Any, **kwargs: Any) -> Any:
+        """The wrapped dataset's preview, for kedro-viz."""
+        return self._dataset.preview(*args, **kwargs)
+
     def _describe(self) -> dict[str, Any]:
         return {
             "dataset": self._dataset._describe(),

@@ -10,6 +10,8 @@ logs, a ``History``, Keras callbacks (progress bar, ``EarlyStopping``,
 ``TerminateOnNaN``...) - but runs each epoch's shuffle, every batch and the
 validation pass inside a single ``tf.function`` call. ``benchmarks/boston_kfold.py``
 measures the difference.
+
+Inputs are arrays, or ``MultiHotRows`` (token ids fed as sparse multi-hot batches).
 """
 
 from __future__ import annotations
@@ -23,17 +25,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-_EPOCH_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+from keras_classics.core.vectorize import MultiHotRows, multi_hot
+
+Inputs = np.ndarray | MultiHotRows
+
+_FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def fit(
     model: keras.Model,
-    x: np.ndarray,
+    x: Inputs,
     y: np.ndarray,
     *,
     epochs: int,
     batch_size: int,
-    validation_data: tuple[np.ndarray, np.ndarray] | None = None,
+    validation_data: tuple[Inputs, np.ndarray] | None = None,
     shuffle: bool = True,
     seed: int | None = None,
     callbacks: Sequence[keras.callbacks.Callback] = (),
@@ -41,8 +47,8 @@ def fit(
 ) -> dict[str, list[float]]:
     """Train ``model`` like ``model.fit`` and return its history (``History.history``).
 
-    ``x``/``y`` are whole in-memory arrays; batches are drawn in-graph, reshuffled each
-    epoch from ``seed`` (drawn from NumPy's global state when None, so
+    ``x``/``y`` are whole in-memory datasets; batches are drawn in-graph, reshuffled
+    each epoch from ``seed`` (drawn from NumPy's global state when None, so
     ``keras.utils.set_random_seed`` makes runs repeatable). Validation metrics carry
     Keras' ``val_`` prefix.
     """
@@ -50,18 +56,25 @@ def fit(
         raise ValueError(
             f"epochs ({epochs}) and batch_size ({batch_size}) must be >= 1."
         )
-    x, y = tf.convert_to_tensor(x), tf.convert_to_tensor(y)
-    x_val, y_val = (
-        (tf.convert_to_tensor(part) for part in validation_data)
-        if validation_data is not None
-        else (x[:0], y[:0])
-    )
-    steps = math.ceil(int(x.shape[0]) / batch_size)
-    _build_training_state(model, x[:1], y[:1])
+    width = _width(x)
+    x, y = _tensor(x), tf.convert_to_tensor(y)
+    if validation_data is None:
+        x_val, y_val = x[:0], y[:0]
+    else:
+        x_val, y_val = (
+            _tensor(validation_data[0]),
+            tf.convert_to_tensor(validation_data[1]),
+        )
+    steps = math.ceil(int(y.shape[0]) / batch_size)
+    _build_training_state(model, _batch(x[:1], width), y[:1])
     if seed is None:
         seed = int(np.random.randint(2**31 - 1))
-    run_epoch = _epoch_function(
-        model, batch_size, shuffle, validate=validation_data is not None
+    run_epoch = _cached(
+        model,
+        ("epoch", batch_size, shuffle, validation_data is not None, width),
+        lambda: _trace_epoch(
+            model, batch_size, shuffle, validation_data is not None, width
+        ),
     )
     data = (x, y, x_val, y_val, tf.constant(seed, tf.int64))
 
@@ -91,18 +104,80 @@ def fit(
     return model.history.history
 
 
-def timed_fit(model: keras.Model, x, y, **kwargs) -> dict:
+def timed_fit(model: keras.Model, x: Inputs, y: np.ndarray, **kwargs) -> dict:
     """``fit``, returning ``{"history": ..., "seconds": wall time of training}``."""
     started = time.perf_counter()
     history = fit(model, x, y, **kwargs)
     return {"history": history, "seconds": time.perf_counter() - started}
 
 
-def _build_training_state(model: keras.Model, x: tf.Tensor, y: tf.Tensor) -> None:
+def evaluate(
+    model: keras.Model, x: Inputs, y: np.ndarray, *, batch_size: int
+) -> dict[str, float]:
+    """The compiled loss and metrics over the whole dataset, like ``model.evaluate``."""
+    width = _width(x)
+    x, y = _tensor(x), tf.convert_to_tensor(y)
+    _build_training_state(model, _batch(x[:1], width), y[:1])
+    run = _cached(
+        model,
+        ("evaluate", batch_size, width),
+        lambda: _trace_evaluate(model, batch_size, width),
+    )
+    return {name: float(value) for name, value in run(x, y).items()}
+
+
+def predict(model: keras.Model, x: Inputs, *, batch_size: int) -> np.ndarray:
+    """The model's outputs for every row of ``x``, batch by batch."""
+    width = _width(x)
+    x = _tensor(x)
+    run = _cached(
+        model,
+        ("predict", width),
+        lambda: tf.function(
+            lambda rows: model(_batch(rows, width), training=False),
+            reduce_retracing=True,
+        ),
+    )
+    rows = int(x.shape[0]) if not isinstance(x, tf.RaggedTensor) else int(x.nrows())
+    return np.concatenate(
+        [
+            run(x[start : start + batch_size]).numpy()
+            for start in range(0, rows, batch_size)
+        ]
+    )
+
+
+def _width(x: Inputs) -> int | None:
+    return x.width if isinstance(x, MultiHotRows) else None
+
+
+def _tensor(x: Inputs):
+    return x.as_ragged() if isinstance(x, MultiHotRows) else tf.convert_to_tensor(x)
+
+
+def _batch(rows, width: int | None):
+    """What the model is fed: the rows, or their multi-hot vectors."""
+    return rows if width is None else multi_hot(rows, width)
+
+
+def _cached(model: keras.Model, key: tuple, make):
+    """The model's traced function for ``key``: traced once, reused across calls.
+
+    Data, seed and epoch are arguments, not captured constants, so that every fold of
+    a k-fold run (same model, same shapes) reuses one trace; see
+    ``models.scratch_model``.
+    """
+    functions = _FUNCTIONS.setdefault(model, {})
+    if key not in functions:
+        functions[key] = make()
+    return functions[key]
+
+
+def _build_training_state(model: keras.Model, x, y) -> None:
     """Create metric, loss and optimizer variables before they are used in a graph loop.
 
     ``fit`` does the same through the private ``_symbolic_build``; variables cannot be
-    created inside the ``tf.while_loop`` of ``_epoch_function``. The equivalence with
+    created inside the ``tf.while_loop`` of the traced functions. The equivalence with
     ``model.fit`` is pinned by ``tests/core/test_training.py``.
     """
     model._symbolic_build(data_batch=(x, y))
@@ -110,49 +185,51 @@ def _build_training_state(model: keras.Model, x: tf.Tensor, y: tf.Tensor) -> Non
         model.optimizer.build(model.trainable_variables)
 
 
-def _epoch_function(model: keras.Model, batch_size: int, shuffle: bool, validate: bool):
-    """The model's traced epoch for these settings, traced once and reused.
-
-    Data, seed and epoch are arguments, not captured constants, so that every fold of
-    a k-fold run (same model, same shapes) reuses one trace; see
-    ``models.scratch_model``.
-    """
-    key = (batch_size, shuffle, validate)
-    cache = _EPOCH_FUNCTIONS.setdefault(model, {})
-    if key not in cache:
-        cache[key] = _trace_epoch(model, batch_size, shuffle, validate)
-    return cache[key]
+def _reset_metrics(model: keras.Model) -> None:
+    for metric in model.metrics:
+        metric.reset_state()
 
 
-def _trace_epoch(model: keras.Model, batch_size: int, shuffle: bool, validate: bool):
-    def reset_metrics() -> None:
-        for metric in model.metrics:
-            metric.reset_state()
+def _evaluation_loop(model: keras.Model, x, y, batch_size: int, width: int | None):
+    """In-graph: ``test_step`` over consecutive batches; returns the metric results."""
+    _reset_metrics(model)
+    samples = tf.shape(y, out_type=tf.int64)[0]
+    for step in tf.range((samples + batch_size - 1) // batch_size):
+        rows = tf.range(step * batch_size, tf.minimum((step + 1) * batch_size, samples))
+        model.test_step((_batch(tf.gather(x, rows), width), tf.gather(y, rows)))
+    return model.get_metrics_result()
 
-    def batches(samples):
-        return (samples + batch_size - 1) // batch_size
 
+def _trace_evaluate(model: keras.Model, batch_size: int, width: int | None):
+    @tf.function(reduce_retracing=True)
+    def run(x, y):
+        return _evaluation_loop(model, x, y, batch_size, width)
+
+    return run
+
+
+def _trace_epoch(
+    model: keras.Model,
+    batch_size: int,
+    shuffle: bool,
+    validate: bool,
+    width: int | None,
+):
     @tf.function(reduce_retracing=True)
     def run_epoch(x, y, x_val, y_val, seed, epoch):
-        samples = tf.shape(x, out_type=tf.int64)[0]
+        samples = tf.shape(y, out_type=tf.int64)[0]
         order = tf.range(samples)
         if shuffle:
             order = tf.random.experimental.stateless_shuffle(
                 order, seed=tf.stack([seed, epoch])
             )
-        reset_metrics()
-        for step in tf.range(batches(samples)):
+        _reset_metrics(model)
+        for step in tf.range((samples + batch_size - 1) // batch_size):
             batch = order[step * batch_size : (step + 1) * batch_size]
-            model.train_step((tf.gather(x, batch), tf.gather(y, batch)))
+            model.train_step((_batch(tf.gather(x, batch), width), tf.gather(y, batch)))
         train_logs = {k: tf.identity(v) for k, v in model.get_metrics_result().items()}
         if not validate:
             return train_logs, {}
-        reset_metrics()
-        for step in tf.range(batches(tf.shape(x_val, out_type=tf.int64)[0])):
-            start = step * batch_size
-            model.test_step(
-                (x_val[start : start + batch_size], y_val[start : start + batch_size])
-            )
-        return train_logs, model.get_metrics_result()
+        return train_logs, _evaluation_loop(model, x_val, y_val, batch_size, width)
 
     return run_epoch

@@ -19,7 +19,7 @@ from keras_classics.datasets.errors import (
     CorruptFileError,
     DatasetUnavailableError,
 )
-from keras_classics.datasets.structure import file_format
+from keras_classics.datasets.structure import file_format, is_folder
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ MIRROR_ENV = "KERAS_CLASSICS_MIRROR"
 RawData = dict[str, np.ndarray] | dict[str, int] | np.ndarray
 
 _SOURCE_ERRORS = (DownloadError, ChecksumMismatchError, CorruptFileError, OSError)
+_FOLDER_VERIFIED = "structure only: checksums do not apply to a folder"
 
 
 class KerasRawDataset(AbstractDataset[None, RawData]):
@@ -51,8 +52,16 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
     no source is left, ``DatasetUnavailableError`` lists what was tried and how
     to provide the file by hand.
 
-    ``load`` returns a dict of arrays (``.npz``), a word index dict (``.json``)
-    or a uint8 array (``.gz``, gzipped IDX).
+    ``load`` returns a dict of arrays (``.npz``), a word index dict (``.json``),
+    a uint8 array (``.gz``, gzipped IDX) or, for IMDB reviews (``.tar.gz`` or
+    ``.tgz``, read without extracting), a dict of arrays ``train_texts``,
+    ``test_texts`` (``str`` objects) and ``train_labels``, ``test_labels``
+    (int64, pos = 1); see ``keras_classics.datasets.reviews``.
+
+    ``filepath`` may also name an extracted IMDB reviews folder (no suffix,
+    ``structure: {reviews: ...}``), looked for in the same local sources.
+    Checksums do not apply to a folder: its structure decides, and it cannot be
+    downloaded (name the ``.tar.gz`` for that).
 
     Examples:
         Using the YAML API:
@@ -99,7 +108,8 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
 
         Args:
             filepath: Canonical local path, e.g. ``data/01_raw/mnist.npz``; its
-                suffix (``.npz``, ``.json``, ``.gz``) sets the format.
+                suffix (``.npz``, ``.json``, ``.gz``, ``.tar.gz``/``.tgz``) sets
+                the format; without one, it is a folder of IMDB reviews.
             urls: Full URLs tried in order: Keras' official one, then mirrors.
             subdir: Sub-folder of the file in the Keras cache and the mirror.
             file_hash: Keras' published hash: sha256 (64 hex digits) or md5 (32).
@@ -121,6 +131,13 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         self._mirror = mirror
         self._structure = structure
         self._format = file_format(self._filepath, structure)
+        self._folder = is_folder(self._filepath, structure)
+        if self._folder and (urls or file_hash or content_md5):
+            raise DatasetError(
+                f"'{self._filepath}' is a folder: it takes no 'urls', 'file_hash' "
+                "or 'content_md5' (checksums do not apply to folders; to download "
+                "or verify, name the .tar.gz as filepath)"
+            )
         self._download = download
         try:
             self._download_options = DownloadOptions.from_config(download)
@@ -165,6 +182,8 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         )
 
     def _exists(self) -> bool:
+        if self._folder:
+            return any(path.is_dir() for _, path in self._local_sources())
         return any(path.is_file() for _, path in self._local_sources())
 
     def _describe(self) -> dict[str, Any]:
@@ -202,6 +221,8 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         return Path(folder).expanduser().absolute() if folder else None
 
     def _read_local(self, path: Path) -> tuple[RawData, str | None]:
+        if self._folder:
+            return self._format.read(path), _FOLDER_VERIFIED
         digests = file_digests(path)
         checksum = self._checksums.verify_local(path, digests)
         try:

@@ -17,8 +17,17 @@ format::
     structure:
       idx: {kind: images, dims: [null, 28, 28]}
 
-Without ``structure``, an npz may hold any arrays, a json must be a word index
-and an IDX file may have any dimensions.
+    # .tar.gz / .tgz: IMDB reviews (aclImdb); reviews per split (null = any)
+    structure:
+      reviews: {train: 25000, test: 25000}
+
+    # no suffix: an extracted aclImdb folder; ``reviews`` is required
+    structure:
+      reviews: {train: null, test: null}
+
+Without ``structure``, an npz may hold any arrays, a json must be a word index,
+an IDX file may have any dimensions and an IMDB split any number of reviews.
+Each IMDB split must hold at least one review of each label.
 """
 
 import json
@@ -32,6 +41,12 @@ from kedro.io import DatasetError
 from keras_classics.datasets.errors import CorruptFileError
 from keras_classics.datasets.idx import load_idx_gz
 from keras_classics.datasets.npz import load_npz
+from keras_classics.datasets.reviews import (
+    LABELS,
+    SPLITS,
+    load_reviews_folder,
+    load_reviews_tar,
+)
 
 Shape = tuple[int | None, ...]
 
@@ -52,6 +67,12 @@ def file_format(filepath: PurePath, structure: dict[str, Any] | None) -> FileFor
     structure = structure or {}
     suffix = filepath.suffix
     try:
+        if filepath.name.endswith(_REVIEWS_ARCHIVE_SUFFIXES):
+            _expect_keys(structure, {"reviews"})
+            return _reviews_format(structure.get("reviews"), folder=False)
+        if is_folder(filepath, structure):
+            _expect_keys(structure, {"reviews"})
+            return _reviews_format(structure.get("reviews"), folder=True)
         if suffix == ".npz":
             _expect_keys(structure, {"arrays"})
             return NpzFormat(_array_specs(structure.get("arrays") or {}))
@@ -66,8 +87,16 @@ def file_format(filepath: PurePath, structure: dict[str, Any] | None) -> FileFor
     except (TypeError, ValueError) as exc:
         raise DatasetError(f"Invalid structure for '{filepath}': {exc}") from exc
     raise DatasetError(
-        f"Unsupported file type '{suffix}' for '{filepath}': "
-        "expected .npz, .json or .gz (gzipped IDX)."
+        f"Unsupported file type '{suffix}' for '{filepath}': expected .npz, "
+        ".json, .gz (gzipped IDX), .tar.gz/.tgz (IMDB reviews), or a folder of "
+        "IMDB reviews (no suffix, with a 'reviews' structure)."
+    )
+
+
+def is_folder(filepath: PurePath, structure: dict[str, Any] | None) -> bool:
+    """Whether ``filepath`` names a folder: no suffix and a ``reviews`` structure."""
+    return (
+        not filepath.suffix and isinstance(structure, dict) and "reviews" in structure
     )
 
 
@@ -141,6 +170,49 @@ class IdxFormat:
                 path, f"IDX shape {array.shape}, expected {_format_shape(self.dims)}"
             )
         return array
+
+
+@dataclass(frozen=True)
+class ReviewsFormat:
+    """IMDB reviews, from an aclImdb ``.tar.gz`` or extracted ``folder``, with
+    ``counts[split]`` reviews per split (``None`` = any)."""
+
+    counts: dict[str, int | None]
+    folder: bool = False
+
+    def read(self, path: Path) -> dict[str, np.ndarray]:
+        data = load_reviews_folder(path) if self.folder else load_reviews_tar(path)
+        for split in SPLITS:
+            labels = data[f"{split}_labels"]
+            pos, neg = (np.count_nonzero(labels == LABELS[k]) for k in ("pos", "neg"))
+            found = f"{len(labels)} reviews ({pos} pos, {neg} neg)"
+            expected = self.counts.get(split)
+            if expected is not None and len(labels) != expected:
+                raise CorruptFileError(
+                    path, f"split {split!r} has {found}, expected {expected}"
+                )
+            if not (pos and neg):
+                raise CorruptFileError(
+                    path, f"split {split!r} has {found}, needs both labels"
+                )
+        return data
+
+
+_REVIEWS_ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
+
+
+def _reviews_format(counts: dict[str, Any] | None, *, folder: bool) -> ReviewsFormat:
+    counts = counts or {}
+    _expect_keys(counts, set(SPLITS))
+    for split, count in counts.items():
+        if count is not None and (
+            not isinstance(count, int) or isinstance(count, bool) or count < 2
+        ):
+            raise ValueError(
+                f"reviews {split!r} must be null or an int >= 2 (both labels), "
+                f"got {count!r}"
+            )
+    return ReviewsFormat(dict(counts), folder)
 
 
 _IDX_KIND_NDIM = {"images": 3, "labels": 1}

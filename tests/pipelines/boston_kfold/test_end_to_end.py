@@ -27,18 +27,9 @@ def project(tmp_path_factory) -> Project:
     return project
 
 
-def _run(project: Project, *args: str):
-    before = {run.info.run_id for run in project.runs("boston_kfold")}
-    done = project.kedro("run", "--pipeline=boston_kfold", *args)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    new = [run for run in project.runs("boston_kfold") if run.info.run_id not in before]
-    assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
-    return new[0]
-
-
 @pytest.fixture(scope="module")
 def sequential_run(project):
-    return _run(project, "--params", QUICK)
+    return project.run_pipeline("boston_kfold", "--params", QUICK)
 
 
 def test_one_finished_run_with_params_histories_and_metrics(project, sequential_run):
@@ -104,7 +95,9 @@ def test_plot_metrics_json_and_model_are_logged_and_saved(project, sequential_ru
 def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_maes(
     project, sequential_run
 ):
-    parallel = _run(project, "--runner=ParallelRunner", "--params", QUICK)
+    parallel = project.run_pipeline(
+        "boston_kfold", "--runner=ParallelRunner", "--params", QUICK
+    )
     assert parallel.info.status == "FINISHED"
     assert set(parallel.data.metrics) == set(sequential_run.data.metrics)
     for fold in range(4):
@@ -113,7 +106,9 @@ def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_
 
 
 def test_another_seed_gives_other_maes(project, sequential_run):
-    other = _run(project, "--params", QUICK + ",boston_kfold.seed=1")
+    other = project.run_pipeline(
+        "boston_kfold", "--params", QUICK + ",boston_kfold.seed=1"
+    )
     assert (
         other.data.metrics["fold_0_val_mae"]
         != sequential_run.data.metrics["fold_0_val_mae"]

@@ -1,0 +1,141 @@
+"""``kedro run --pipeline=imdb`` and ``--pipeline=reuters`` on tiny synthetic files."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import numpy as np
+import pytest
+
+from tests.project import SHARED_DATASETS, Project
+from tests.synthetic import sha256, write_sequences_npz, write_word_index
+
+VOCAB = 60
+CLASSIFIER_METRICS = {
+    "test_accuracy",
+    "test_loss",
+    "best_val_accuracy",
+    "best_epoch",
+    "training_seconds",
+}
+QUICK = {
+    "imdb": "imdb.load.num_words=80,imdb.validation_samples=30,imdb.training.epochs=3,"
+    "imdb.training.batch_size=16,imdb.final_epochs=auto,imdb.final.batch_size=16,imdb.decode.reviews=4",
+    "reuters": "reuters.load.num_words=80,reuters.validation_samples=30,reuters.training.epochs=3,"
+    "reuters.training.batch_size=16,reuters.final_epochs=2,reuters.final.batch_size=16",
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("text"))
+    write_sequences_npz(project.raw / "imdb.npz", 150, 60, VOCAB, kind="imdb")
+    write_word_index(project.raw / "imdb_word_index.json", VOCAB)
+    write_sequences_npz(project.raw / "reuters.npz", 160, 40, VOCAB, kind="reuters")
+    (project.raw / "SHA256SUMS").write_text(
+        "".join(
+            f"{sha256(project.raw / name)}  {name}\n"
+            for name in ("imdb.npz", "imdb_word_index.json", "reuters.npz")
+        )
+    )
+    return project
+
+
+def _check_classifier_run(project: Project, run, epochs: int) -> None:
+    client = project.mlflow()
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["pipeline"] == run.info.run_name
+    assert set(run.data.metrics) >= CLASSIFIER_METRICS
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        steps = [m.step for m in client.get_metric_history(run.info.run_id, name)]
+        assert sorted(steps) == list(range(1, epochs + 1))
+    best = run.data.metrics["best_epoch"]
+    val_accuracy = client.get_metric_history(run.info.run_id, "val_accuracy")
+    assert run.data.metrics["best_val_accuracy"] == max(m.value for m in val_accuracy)
+    assert 1 <= best <= epochs
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {
+        "loss.png",
+        "accuracy.png",
+        "confusion_matrix.png",
+        "metrics.json",
+    } <= artifacts
+    with open(client.download_artifacts(run.info.run_id, "metrics.json")) as stream:
+        assert set(json.load(stream)) >= CLASSIFIER_METRICS
+    (model,) = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    )
+    mlflow.set_tracking_uri(project.tracking_uri)
+    try:
+        served = mlflow.pyfunc.load_model(model.model_uri)
+        assert served.metadata.get_input_schema().inputs[0].shape == (-1, 80)
+        multi_hot = np.zeros((3, 80), dtype="float32")
+        multi_hot[:, [1, 5, 9]] = 1
+        assert np.asarray(served.predict(multi_hot)).shape[0] == 3
+    finally:
+        mlflow.set_tracking_uri(None)
+
+
+def test_imdb_end_to_end(project):
+    run = project.run_pipeline("imdb", "--params", QUICK["imdb"])
+    _check_classifier_run(project, run, epochs=3)
+    assert run.data.params["imdb.final_epochs"] == "auto"
+    decoded = (
+        (project.path / "data/08_reporting/imdb/decoded_reviews.csv")
+        .read_text()
+        .splitlines()
+    )
+    assert decoded[0] == "review,positive_probability,predicted_label,true_label"
+    assert len(decoded) == 5
+    assert decoded[1].startswith("? w")  # start_char, then words of the index
+    artifacts = {a.path for a in project.mlflow().list_artifacts(run.info.run_id)}
+    assert "decoded_reviews.csv" in artifacts
+
+
+@pytest.mark.parametrize(
+    ("encoding", "loss"),
+    [
+        ("one_hot", "categorical_crossentropy"),
+        ("integer", "sparse_categorical_crossentropy"),
+    ],
+)
+def test_reuters_end_to_end_with_either_label_encoding(project, encoding, loss):
+    params = (
+        QUICK["reuters"]
+        + f",reuters.label_encoding={encoding},reuters.model.compile.loss={loss}"
+    )
+    run = project.run_pipeline("reuters", "--params", params)
+    _check_classifier_run(project, run, epochs=3)
+    assert 0 < run.data.metrics["random_baseline_accuracy"] < 1
+    report = (
+        (project.path / "data/08_reporting/reuters/class_report.csv")
+        .read_text()
+        .splitlines()
+    )
+    assert report[0] == "class_id,class,precision,recall,f1,support"
+    assert len(report) == 47
+
+
+def test_reuters_refuses_a_loss_that_does_not_fit_the_labels(project):
+    done = project.kedro(
+        "run",
+        "--pipeline=reuters",
+        "--params",
+        QUICK["reuters"] + ",reuters.label_encoding=integer",
+    )
+    assert done.returncode != 0
+    assert (
+        "needs the loss 'sparse_categorical_crossentropy'" in done.stdout + done.stderr
+    )
+
+
+@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
+    project = Project.copy_of_repo(tmp_path)
+    run = project.run_pipeline(
+        "reuters", env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)}
+    )
+    assert run.data.metrics["test_accuracy"] >= 0.775
+    assert 0.15 <= run.data.metrics["random_baseline_accuracy"] <= 0.22
