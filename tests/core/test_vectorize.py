@@ -1,4 +1,3 @@
-import keras
 import numpy as np
 import pytest
 
@@ -56,13 +55,13 @@ def test_ids_outside_the_width_are_refused():
         MultiHotRows.from_sequences([[1, 2, 50]], WIDTH)
 
 
-def test_sparse_model_equals_the_books_dense_model_on_identical_weights():
+def test_training_on_rows_equals_the_books_dense_recipe_on_identical_weights():
     sequences = _sequences(200)
     labels = np.array([len(s) % 2 for s in sequences], dtype="float32")
     rows = MultiHotRows.from_sequences(sequences, WIDTH)
     dense = vectorize_sequences(sequences, WIDTH)
 
-    ours = models.build_model(SPEC, (WIDTH,), name="sparse", sparse=True)
+    ours = models.build_model(SPEC, (WIDTH,), name="rows")
     book = models.from_config(
         models.to_config(models.build_model(SPEC, (WIDTH,), name="dense"))
     )
@@ -88,14 +87,3 @@ def test_sparse_model_equals_the_books_dense_model_on_identical_weights():
         np.testing.assert_allclose(history[name], expected[name], rtol=1e-4)
     for ours_w, book_w in zip(ours.get_weights(), book.get_weights(), strict=True):
         np.testing.assert_allclose(ours_w, book_w, rtol=1e-4, atol=1e-6)
-
-
-def test_a_sparse_model_also_serves_dense_multi_hot_vectors():
-    rows = MultiHotRows.from_sequences(_sequences(5), WIDTH)
-    model = models.build_model(SPEC, (WIDTH,), name="served", sparse=True)
-    np.testing.assert_allclose(
-        model.predict(rows.to_dense(), verbose=0),
-        training.predict(model, rows, batch_size=2),
-        rtol=1e-5,
-    )
-    assert isinstance(model, keras.Model)

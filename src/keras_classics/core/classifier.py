@@ -28,10 +28,8 @@ FINAL_DATA = ("all", "non_held_out")
 
 def build_architecture(model_spec: dict[str, Any], x_train) -> dict[str, Any]:
     """The untrained, compiled model for these inputs, as Keras config data."""
-    if isinstance(x_train, MultiHotRows):
-        model = models.build_model(model_spec, (x_train.width,), sparse=True)
-    else:
-        model = models.build_model(model_spec, x_train.shape[1:])
+    width = x_train.width if isinstance(x_train, MultiHotRows) else None
+    model = models.build_model(model_spec, (width,) if width else x_train.shape[1:])
     model.summary(print_fn=logger.info)
     return models.to_config(model)
 

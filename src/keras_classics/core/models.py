@@ -32,14 +32,10 @@ def build_model(
     spec: dict[str, Any],
     input_shape: tuple[int, ...],
     name: str | None = None,
-    *,
-    sparse: bool = False,
 ) -> keras.Model:
     """Build and compile the model that ``spec`` describes for inputs of ``input_shape``.
 
-    ``name`` defaults to the spec's ``name``, else "model". ``sparse``: the input is a
-    ``tf.SparseTensor`` (multi-hot text rows; a dense array of the same shape works
-    too, e.g. when serving).
+    ``name`` defaults to the spec's ``name``, else "model".
     """
     api = spec.get("api", "sequential")
     if api not in APIS:
@@ -49,7 +45,7 @@ def build_model(
         _layer(layer_spec, position)
         for position, layer_spec in enumerate(spec["layers"])
     ]
-    inputs = keras.Input(shape=tuple(input_shape), sparse=sparse, name="features")
+    inputs = keras.Input(shape=tuple(input_shape), name="features")
     if api == "sequential":
         model = keras.Sequential([inputs, *layers], name=name)
     else:

@@ -3,10 +3,15 @@
 The book's ``vectorize_sequences`` builds a dense float64 (samples x num_words)
 matrix: 25,000 x 10,000 x 8 bytes = 2 GB per IMDB split, almost all zeros.
 ``MultiHotRows`` keeps each row's distinct token ids instead (CSR: int32 ids and int64
-row offsets, a few MB); the training loop turns each batch into a ``tf.SparseTensor``
-multi-hot inside the graph, and a Dense layer on it computes exactly what it computes
-on the dense vector - the sum of the kernel rows of the distinct tokens, plus the bias -
-with ~1/60 of the multiply-adds on IMDB.
+row offsets, a few MB). The training loop expands one batch at a time into the book's
+multi-hot vectors inside the graph (512 x 10,000 float32 = 20 MB), so the model is the
+book's plain Dense stack and computes exactly what it computes on the full matrix.
+
+Why dense batches rather than a sparse-aware first layer: Keras runs a Dense layer on
+a ``tf.SparseTensor`` as an embedding-bag (``tf.nn.embedding_lookup_sparse``), which
+needs ~1/60 of the multiply-adds on IMDB but more, slower ops; on this project's
+2-core CPU, 20 epochs of the book's models took 6.4 s (IMDB) and 4.7 s (Reuters) on
+sparse batches against 5.0 s and 4.3 s on dense batches built from the compact rows.
 """
 
 from __future__ import annotations
@@ -70,16 +75,16 @@ class MultiHotRows:
         )
 
 
-def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.SparseTensor:
-    """In-graph: ragged rows of distinct sorted ids as a sparse float32 multi-hot batch."""
-    indices = tf.stack(
-        [rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1
-    )
-    return tf.SparseTensor(
+def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.Tensor:
+    """In-graph: a batch of distinct token ids as float32 multi-hot rows of ``width``."""
+    indices = tf.stack([rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1)
+    ones = tf.SparseTensor(
         indices,
         tf.ones_like(rows.flat_values, dtype=tf.float32),
         dense_shape=tf.stack([rows.nrows(), tf.constant(width, tf.int64)]),
     )
+    # Rows hold sorted, distinct ids, so the indices are already in canonical order.
+    return tf.sparse.to_dense(ones, validate_indices=False)
 
 
 def vectorize_splits(
