@@ -1,4 +1,5 @@
-"""Project hooks: one MLflow experiment per pipeline, and one run per ``kedro run``.
+"""Project hooks: pipelines shaped by the run's parameters; one MLflow experiment per
+pipeline, and one run per ``kedro run``.
 
 kedro-mlflow starts and ends the run and logs node parameters under the sequential and
 thread runners. These hooks add what a multi-process runner needs: parameters logged
@@ -13,6 +14,7 @@ import os
 from typing import Any
 
 import mlflow
+from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
@@ -25,6 +27,23 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
     """``boston_kfold`` for ``kedro run --pipeline=boston_kfold``."""
     names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
     return "+".join(name or "__default__" for name in names)
+
+
+class PipelineShapeHook:
+    """Rebuilds the pipelines from the session's parameters, before Kedro reads them.
+
+    ``boston_kfold.k`` and ``imdb.input`` decide which nodes exist, so
+    ``kedro run --params boston_kfold.k=5`` or ``--env raw_text`` must reach
+    ``register_pipelines``, which Kedro calls without arguments: it reads them here.
+    """
+
+    run_parameters: dict[str, Any] | None = None
+
+    @hook_impl
+    def after_context_created(self, context: KedroContext) -> None:
+        PipelineShapeHook.run_parameters = context.config_loader["parameters"]
+        # Rebuilt on next use (the package name is known once the project is configured).
+        project.pipelines.configure(f"{project.PACKAGE_NAME}.pipeline_registry")
 
 
 class MlflowExperimentHook:

@@ -4,30 +4,34 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from kedro.framework.project import find_pipelines, settings
 from kedro.pipeline import Pipeline
 
-from keras_classics.pipelines import boston_kfold
+from keras_classics.hooks import PipelineShapeHook
+from keras_classics.pipelines import boston_kfold, imdb
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline under ``pipelines/``; ``__default__`` runs them all.
 
-    Pipelines whose structure depends on a parameter (the number of folds) are built
-    from the project's configuration, read as ``kedro run`` reads it: from ``conf/``
-    in the working directory (the project root, where Kedro commands run).
+    Some parameters shape the graph itself: ``boston_kfold.k`` (one training node per
+    fold) and ``imdb.input`` (token ids or raw review texts). They come from the run's
+    own parameters when a Kedro session prepares a run, else from ``conf/`` in the
+    working directory (the project root), with ``KEDRO_ENV``.
     """
     pipelines = find_pipelines(raise_errors=True)
-    parameters = _configured_parameters()
+    parameters = PipelineShapeHook.run_parameters or _configured_parameters()
     pipelines["boston_kfold"] = boston_kfold.create_pipeline(
         k=parameters["boston_kfold"]["k"]
     )
+    pipelines["imdb"] = imdb.create_pipeline(input=parameters["imdb"]["input"])
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines
 
 
-def _configured_parameters() -> dict:
+def _configured_parameters() -> dict[str, Any]:
     loader = settings.CONFIG_LOADER_CLASS(
         conf_source=str(Path.cwd() / settings.CONF_SOURCE),
         env=os.environ.get("KEDRO_ENV"),

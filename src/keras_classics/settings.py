@@ -1,10 +1,12 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
-from keras_classics.hooks import MlflowExperimentHook, MlflowRunHook
+from keras_classics.hooks import MlflowExperimentHook, MlflowRunHook, PipelineShapeHook
 
-HOOKS = (MlflowExperimentHook(), MlflowRunHook())
+HOOKS = (PipelineShapeHook(), MlflowExperimentHook(), MlflowRunHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # An environment's parameters_<pipeline>.yml overrides single keys of base's.
+    "merge_strategy": {"parameters": "soft"},
 }

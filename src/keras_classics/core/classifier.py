@@ -27,9 +27,18 @@ FINAL_DATA = ("all", "non_held_out")
 
 
 def build_architecture(model_spec: dict[str, Any], x_train) -> dict[str, Any]:
-    """The untrained, compiled model for these inputs, as Keras config data."""
-    width = x_train.width if isinstance(x_train, MultiHotRows) else None
-    model = models.build_model(model_spec, (width,) if width else x_train.shape[1:])
+    """The untrained, compiled model for these inputs, as Keras config data.
+
+    Texts (raw strings) go to a model whose ``TextVectorization`` layer learns its
+    vocabulary from the training texts here.
+    """
+    if isinstance(x_train, MultiHotRows):
+        model = models.build_model(model_spec, (x_train.width,))
+    elif x_train.dtype.kind in "OUS":
+        spec = models.with_vocabularies(model_spec, x_train)
+        model = models.build_model(spec, (), input_dtype="string")
+    else:
+        model = models.build_model(model_spec, x_train.shape[1:])
     model.summary(print_fn=logger.info)
     return models.to_config(model)
 

@@ -32,6 +32,8 @@ def build_model(
     spec: dict[str, Any],
     input_shape: tuple[int, ...],
     name: str | None = None,
+    *,
+    input_dtype: str = "float32",
 ) -> keras.Model:
     """Build and compile the model that ``spec`` describes for inputs of ``input_shape``.
 
@@ -45,7 +47,7 @@ def build_model(
         _layer(layer_spec, position)
         for position, layer_spec in enumerate(spec["layers"])
     ]
-    inputs = keras.Input(shape=tuple(input_shape), name="features")
+    inputs = keras.Input(shape=tuple(input_shape), dtype=input_dtype, name="features")
     if api == "sequential":
         model = keras.Sequential([inputs, *layers], name=name)
     else:
@@ -76,6 +78,21 @@ def from_config(config: dict[str, Any], seed: int | None = None) -> keras.Model:
     if seed is not None:
         keras.utils.set_random_seed(seed)
     return keras.saving.deserialize_keras_object(config)
+
+
+def with_vocabularies(spec: dict[str, Any], texts) -> dict[str, Any]:
+    """The spec with each leading ``TextVectorization`` layer's vocabulary learnt from
+    ``texts`` (its ``adapt``), so that the vocabulary is part of the model's config."""
+    layers = []
+    for position, layer_spec in enumerate(spec["layers"]):
+        if layer_spec.get("type") != "TextVectorization" or "vocabulary" in layer_spec:
+            layers.append(layer_spec)
+            continue
+        layer = _layer(layer_spec, position)
+        layer.adapt(texts)
+        vocabulary = [str(word) for word in layer.get_vocabulary()]
+        layers.append({**layer_spec, "vocabulary": vocabulary})
+    return {**spec, "layers": layers}
 
 
 def scratch_model(config: dict[str, Any], seed: int | None = None) -> keras.Model:

@@ -77,7 +77,9 @@ class MultiHotRows:
 
 def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.Tensor:
     """In-graph: a batch of distinct token ids as float32 multi-hot rows of ``width``."""
-    indices = tf.stack([rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1)
+    indices = tf.stack(
+        [rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1
+    )
     ones = tf.SparseTensor(
         indices,
         tf.ones_like(rows.flat_values, dtype=tf.float32),

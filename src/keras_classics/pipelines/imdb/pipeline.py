@@ -1,4 +1,9 @@
-"""Wiring of the IMDB pipeline: ingest and prepare, then the shared hold-out stages."""
+"""Wiring of the IMDB pipeline: ingest and prepare, then the shared hold-out stages.
+
+``imdb.input`` picks the source: ``token_ids`` (Keras' imdb.npz, as in the book) or
+``raw_text`` (Stanford's review texts, vectorised by a ``TextVectorization`` layer
+inside the model, so that the saved model takes raw strings).
+"""
 
 from kedro.pipeline import Pipeline, node
 
@@ -7,8 +12,32 @@ from keras_classics.core.vectorize import vectorize_splits
 
 from . import nodes
 
+INPUTS = ("token_ids", "raw_text")
 
-def create_pipeline(**kwargs) -> Pipeline:
+
+def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A002
+    if input not in INPUTS:
+        raise ValueError(f"imdb.input is {input!r}; use one of {', '.join(INPUTS)}.")
+    if input == "raw_text":
+        return Pipeline(
+            [
+                node(
+                    nodes.load_texts,
+                    inputs=["aclimdb_raw", "params:load"],
+                    outputs=["x_train", "y_train", "x_test", "y_test"],
+                    name="load_texts",
+                ),
+                holdout_stages(),
+                node(
+                    nodes.review_report,
+                    inputs=["x_test", "y_test", "test_outputs", "params:decode"],
+                    outputs="decoded_reviews",
+                    name="review_report",
+                ),
+            ],
+            namespace="imdb",
+            inputs={"aclimdb_raw"},
+        )
     return Pipeline(
         [
             node(
