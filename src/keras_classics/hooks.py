@@ -17,7 +17,6 @@ import mlflow
 from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
-from kedro.pipeline import Pipeline
 from kedro_mlflow.framework.hooks.utils import _flatten_dict
 
 RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
@@ -72,25 +71,27 @@ class MlflowRunHook:
         self._saved_environment: dict[str, str | None] = {}
 
     @hook_impl(trylast=True)
-    def before_pipeline_run(
-        self, run_params: dict[str, Any], pipeline: Pipeline, catalog
-    ) -> None:
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
         run = mlflow.active_run()
         if run is None:
             return
         mlflow.set_tag("pipeline", pipeline_label(run_params))
-        parameters = {
-            name.removeprefix("params:"): catalog.load(name)
-            for name in sorted(pipeline.inputs())
-            if name.startswith("params:")
-        }
-        flat = _flatten_dict(parameters, recursive=True, sep=".")
-        mlflow.log_params({key: value for key, value in flat.items()})
+        mlflow.log_params(_flatten_dict(self._parameters(run_params, catalog), sep="."))
         self._saved_environment = {
             name: os.environ.get(name) for name in RUN_ENVIRONMENT
         }
         os.environ["MLFLOW_RUN_ID"] = run.info.run_id
         os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+
+    @staticmethod
+    def _parameters(run_params: dict[str, Any], catalog) -> dict[str, Any]:
+        """Every parameter of the pipelines being run (all of them for the default),
+        including those that only shape the graph, such as ``imdb.input``."""
+        parameters = catalog.load("parameters")
+        names = pipeline_label(run_params).split("+")
+        if "__default__" in names:
+            return parameters
+        return {name: parameters[name] for name in names if name in parameters}
 
     @hook_impl
     def after_pipeline_run(self) -> None:

@@ -105,6 +105,16 @@ def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_
         assert parallel.data.metrics[key] == sequential_run.data.metrics[key]
 
 
+def test_k_given_on_the_command_line_shapes_the_fold_nodes(project):
+    run = project.run_pipeline("boston_kfold", "--params", QUICK + ",boston_kfold.k=3")
+    folds = {
+        key
+        for key in run.data.metrics
+        if key.endswith("_val_mae") and key.startswith("fold_")
+    }
+    assert folds == {"fold_0_val_mae", "fold_1_val_mae", "fold_2_val_mae"}
+
+
 def test_another_seed_gives_other_maes(project, sequential_run):
     other = project.run_pipeline(
         "boston_kfold", "--params", QUICK + ",boston_kfold.seed=1"

@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from tests.project import SHARED_DATASETS, Project
-from tests.synthetic import sha256, write_sequences_npz, write_word_index
+from tests.synthetic import (
+    sha256,
+    write_aclimdb_tar,
+    write_sequences_npz,
+    write_word_index,
+)
 
 VOCAB = 60
 CLASSIFIER_METRICS = {
@@ -33,16 +38,29 @@ def project(tmp_path_factory) -> Project:
     write_sequences_npz(project.raw / "imdb.npz", 150, 60, VOCAB, kind="imdb")
     write_word_index(project.raw / "imdb_word_index.json", VOCAB)
     write_sequences_npz(project.raw / "reuters.npz", 160, 40, VOCAB, kind="reuters")
+    write_aclimdb_tar(project.raw / "aclImdb_v1.tar.gz", 60)
     (project.raw / "SHA256SUMS").write_text(
         "".join(
             f"{sha256(project.raw / name)}  {name}\n"
-            for name in ("imdb.npz", "imdb_word_index.json", "reuters.npz")
+            for name in (
+                "imdb.npz",
+                "imdb_word_index.json",
+                "reuters.npz",
+                "aclImdb_v1.tar.gz",
+            )
         )
+    )
+    # The synthetic archive is small: accept any number of reviews.
+    (project.path / "conf/raw_text/catalog_raw.yml").write_text(
+        "aclimdb_raw:\n"
+        "  type: keras_classics.datasets.KerasRawDataset\n"
+        "  filepath: data/01_raw/aclImdb_v1.tar.gz\n"
+        "  structure: {reviews: {train: null, test: null}}\n"
     )
     return project
 
 
-def _check_classifier_run(project: Project, run, epochs: int) -> None:
+def _check_classifier_run(project: Project, run, epochs: int, example=None) -> None:
     client = project.mlflow()
     assert run.info.status == "FINISHED"
     assert run.data.tags["pipeline"] == run.info.run_name
@@ -70,10 +88,11 @@ def _check_classifier_run(project: Project, run, epochs: int) -> None:
     mlflow.set_tracking_uri(project.tracking_uri)
     try:
         served = mlflow.pyfunc.load_model(model.model_uri)
-        assert served.metadata.get_input_schema().inputs[0].shape == (-1, 80)
-        multi_hot = np.zeros((3, 80), dtype="float32")
-        multi_hot[:, [1, 5, 9]] = 1
-        assert np.asarray(served.predict(multi_hot)).shape[0] == 3
+        if example is None:
+            assert served.metadata.get_input_schema().inputs[0].shape == (-1, 80)
+            example = np.zeros((3, 80), dtype="float32")
+            example[:, [1, 5, 9]] = 1
+        assert np.asarray(served.predict(example)).shape[0] == len(example)
     finally:
         mlflow.set_tracking_uri(None)
 
@@ -92,6 +111,22 @@ def test_imdb_end_to_end(project):
     assert decoded[1].startswith("? w")  # start_char, then words of the index
     artifacts = {a.path for a in project.mlflow().list_artifacts(run.info.run_id)}
     assert "decoded_reviews.csv" in artifacts
+
+
+def test_imdb_from_raw_texts_gives_a_model_that_reads_strings(project):
+    params = (
+        "imdb.validation_samples=30,imdb.training.epochs=3,imdb.training.batch_size=16,"
+        "imdb.final_epochs=2,imdb.final.batch_size=16,imdb.decode.reviews=4"
+    )
+    run = project.run_pipeline("imdb", "--env=raw_text", "--params", params)
+    reviews = np.array(["a wonderful film", "an awful, boring film"], dtype=object)
+    _check_classifier_run(project, run, epochs=3, example=reviews)
+    assert run.data.params["imdb.input"] == "raw_text"
+    report = (project.path / "data/08_reporting/imdb/decoded_reviews.csv").read_text()
+    assert (
+        report.splitlines()[0]
+        == "review,positive_probability,predicted_label,true_label"
+    )
 
 
 @pytest.mark.parametrize(
@@ -139,3 +174,17 @@ def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
     )
     assert run.data.metrics["test_accuracy"] >= 0.775
     assert 0.15 <= run.data.metrics["random_baseline_accuracy"] <= 0.22
+
+
+@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+@pytest.mark.parametrize(
+    ("variant", "minimum"), [("token_ids", 0.875), ("raw_text", 0.87)]
+)
+def test_imdb_reaches_the_books_accuracy_on_the_real_data(tmp_path, variant, minimum):
+    project = Project.copy_of_repo(tmp_path)
+    args = ["--env=raw_text"] if variant == "raw_text" else []
+    run = project.run_pipeline(
+        "imdb", *args, env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)}
+    )
+    assert run.data.params["imdb.input"] == variant
+    assert run.data.metrics["test_accuracy"] >= minimum

@@ -77,9 +77,9 @@ def train_fold(
     if k != folds:
         raise ValueError(
             f"Parameter boston_kfold.k is {k}, but this pipeline has {folds} fold nodes: "
-            "fold nodes are generated from conf/base/parameters_boston_kfold.yml when "
-            "the pipeline is registered, so change k there (or in a --env) rather than "
-            "with --params."
+            "fold nodes are generated from the parameters when the pipeline is built. "
+            "Run it through `kedro run` (which builds it from the run's parameters), "
+            "or build it with create_pipeline(k=...)."
         )
     size = len(x_train) // k
     validation = slice(fold * size, (fold + 1) * size)
