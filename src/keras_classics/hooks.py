@@ -31,7 +31,7 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
 class PipelineShapeHook:
     """Rebuilds the pipelines from the session's parameters, before Kedro reads them.
 
-    ``boston_kfold.k`` and ``imdb.input`` decide which nodes exist, so
+    ``boston_kfold.k``, ``imdb.input`` and ``mnist.dataset`` decide which nodes exist, so
     ``kedro run --params boston_kfold.k=5`` or ``--env raw_text`` must reach
     ``register_pipelines``, which Kedro calls without arguments: it reads them here.
     """

@@ -10,14 +10,14 @@ from kedro.framework.project import find_pipelines, settings
 from kedro.pipeline import Pipeline
 
 from keras_classics.hooks import PipelineShapeHook
-from keras_classics.pipelines import boston_kfold, imdb
+from keras_classics.pipelines import boston_kfold, imdb, mnist
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """Every pipeline under ``pipelines/``; ``__default__`` runs them all.
 
     Some parameters shape the graph itself: ``boston_kfold.k`` (one training node per
-    fold) and ``imdb.input`` (token ids or raw review texts). They come from the run's
+    fold), ``imdb.input`` (token ids or raw review texts) and ``mnist.dataset``. They come from the run's
     own parameters when a Kedro session prepares a run, else from ``conf/`` in the
     working directory (the project root), with ``KEDRO_ENV``.
     """
@@ -27,6 +27,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         k=parameters["boston_kfold"]["k"]
     )
     pipelines["imdb"] = imdb.create_pipeline(input=parameters["imdb"]["input"])
+    pipelines["mnist"] = mnist.create_pipeline(dataset=parameters["mnist"]["dataset"])
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines
 

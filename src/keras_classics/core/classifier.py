@@ -24,6 +24,11 @@ from keras_classics.core.vectorize import MultiHotRows
 logger = logging.getLogger(__name__)
 
 FINAL_DATA = ("all", "non_held_out")
+LABEL_ENCODINGS = {
+    # encoding: the loss that fits it
+    "one_hot": "categorical_crossentropy",
+    "integer": "sparse_categorical_crossentropy",
+}
 
 
 def build_architecture(model_spec: dict[str, Any], x_train) -> dict[str, Any]:
@@ -51,9 +56,9 @@ def train_with_holdout(
     training_params: dict[str, Any],
     seed: int,
 ) -> dict[str, Any]:
-    """Train on all but the first ``validation_samples``, validating on those."""
-    held_out = slice(0, validation_samples)
-    rest = slice(validation_samples, None)
+    """Train on all but ``validation_samples`` held-out samples, validating on those:
+    the first ones, or with a negative number the last ones (like ``x[-6000:]``)."""
+    held_out, rest = _holdout(validation_samples)
     result = training.timed_fit(
         models.scratch_model(architecture, seed=seed),
         _rows(x_train, rest),
@@ -68,6 +73,32 @@ def train_with_holdout(
         result["seconds"],
     )
     return result
+
+
+def encode_labels(
+    train_classes: np.ndarray,
+    test_classes: np.ndarray,
+    label_encoding: str,
+    class_names: list[str],
+    loss: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Class ids as one-hot rows (for ``categorical_crossentropy``) or as integers
+    (for ``sparse_categorical_crossentropy``): the same information, two encodings."""
+    if label_encoding not in LABEL_ENCODINGS:
+        raise ValueError(
+            f"label_encoding is {label_encoding!r}; use one of "
+            f"{', '.join(LABEL_ENCODINGS)}."
+        )
+    if loss != LABEL_ENCODINGS[label_encoding]:
+        raise ValueError(
+            f"label_encoding {label_encoding!r} needs the loss "
+            f"{LABEL_ENCODINGS[label_encoding]!r}, but model.compile.loss is "
+            f"{loss!r}: change one of them."
+        )
+    if label_encoding == "integer":
+        return train_classes.astype(np.int64), test_classes.astype(np.int64)
+    identity = np.eye(len(class_names), dtype=np.float32)
+    return identity[train_classes], identity[test_classes]
 
 
 def best_epoch(curve: dict[str, Any]) -> dict[str, float]:
@@ -100,7 +131,7 @@ def train_final_model(
         raise ValueError(
             f"final.data is {final['data']!r}; use one of {', '.join(FINAL_DATA)}."
         )
-    rows = slice(0 if final["data"] == "all" else validation_samples, None)
+    rows = slice(None) if final["data"] == "all" else _holdout(validation_samples)[1]
     model = models.from_config(architecture, seed=seed + 1)
     result = training.timed_fit(
         model,
@@ -214,7 +245,9 @@ def package_model(model, x_test) -> ServableModel:
     )
 
 
-def holdout_stages(extra_metrics: tuple[str, ...] = ()) -> Pipeline:
+def holdout_stages(
+    extra_metrics: tuple[str, ...] = (), class_names: str = "params:class_names"
+) -> Pipeline:
     """Build, hold-out curve, final model, evaluation and the shared reports.
 
     Consumes ``x_train``, ``y_train``, ``x_test``, ``y_test``, ``params:class_names``
@@ -277,7 +310,7 @@ def holdout_stages(extra_metrics: tuple[str, ...] = ()) -> Pipeline:
             ),
             node(
                 confusion_matrix,
-                inputs=["y_test", "test_outputs", "params:class_names"],
+                inputs=["y_test", "test_outputs", class_names],
                 outputs="confusion_matrix_plot",
                 name="plot_confusion_matrix",
             ),
@@ -301,6 +334,13 @@ def holdout_stages(extra_metrics: tuple[str, ...] = ()) -> Pipeline:
             ),
         ]
     )
+
+
+def _holdout(validation_samples: int) -> tuple[slice, slice]:
+    """The held-out and the remaining rows."""
+    if validation_samples < 0:
+        return slice(validation_samples, None), slice(None, validation_samples)
+    return slice(0, validation_samples), slice(validation_samples, None)
 
 
 def _rows(x, rows: slice):

@@ -54,3 +54,19 @@ def confusion_matrix(counts, class_names: Sequence[str]) -> Figure:
         for (row, column), count in np.ndenumerate(counts):
             axes.text(column, row, str(count), ha="center", va="center", fontsize=9)
     return figure
+
+
+def image_grid(
+    images: np.ndarray, titles: Sequence[str], *, title: str, columns: int = 8
+) -> Figure:
+    """Grayscale images in a grid, each with a short title."""
+    rows = max(1, -(-len(images) // columns))
+    figure = Figure(figsize=(1.6 * columns, 1.8 * rows + 0.4), layout="constrained")
+    figure.suptitle(title)
+    for position in range(rows * columns):
+        axes = figure.add_subplot(rows, columns, position + 1)
+        axes.axis("off")
+        if position < len(images):
+            axes.imshow(np.squeeze(images[position]), cmap="binary")
+            axes.set_title(titles[position], fontsize=8)
+    return figure

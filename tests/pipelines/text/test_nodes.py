@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from keras_classics.core import classifier
 from keras_classics.pipelines.imdb import nodes as imdb_nodes
 from keras_classics.pipelines.reuters import nodes as reuters_nodes
 
@@ -9,10 +10,10 @@ NAMES = ["a", "b", "c", "d"]
 
 def test_one_hot_and_integer_labels_carry_the_same_topics():
     train, test = np.array([3, 0, 2]), np.array([1])
-    one_hot, one_hot_test = reuters_nodes.encode_labels(
+    one_hot, one_hot_test = classifier.encode_labels(
         train, test, "one_hot", NAMES, "categorical_crossentropy"
     )
-    integers, _ = reuters_nodes.encode_labels(
+    integers, _ = classifier.encode_labels(
         train, test, "integer", NAMES, "sparse_categorical_crossentropy"
     )
     assert one_hot.shape == (3, 4) and one_hot.dtype == np.float32
@@ -33,7 +34,7 @@ def test_one_hot_and_integer_labels_carry_the_same_topics():
 )
 def test_label_encoding_and_loss_must_fit(encoding, loss, message):
     with pytest.raises(ValueError, match=message):
-        reuters_nodes.encode_labels(np.array([0]), np.array([0]), encoding, NAMES, loss)
+        classifier.encode_labels(np.array([0]), np.array([0]), encoding, NAMES, loss)
 
 
 def test_random_baseline_is_chance_level_and_repeatable():

@@ -2,7 +2,7 @@
 
 from kedro.pipeline import Pipeline, node
 
-from keras_classics.core.classifier import class_report, holdout_stages
+from keras_classics.core.classifier import class_report, encode_labels, holdout_stages
 from keras_classics.core.vectorize import vectorize_splits
 
 from . import nodes
@@ -29,7 +29,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="vectorize",
             ),
             node(
-                nodes.encode_labels,
+                encode_labels,
                 inputs=[
                     "train_topics",
                     "test_topics",

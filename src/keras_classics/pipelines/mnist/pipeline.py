@@ -1,0 +1,52 @@
+"""Wiring of the MNIST pipeline: prepare, the shared hold-out stages, image reports.
+
+``mnist.dataset`` picks ``mnist`` (Keras' mnist.npz or the four IDX files, whichever
+is present) or ``fashion_mnist``.
+"""
+
+from kedro.pipeline import Pipeline, node
+
+from keras_classics.core.classifier import holdout_stages
+
+from . import nodes
+
+DATASETS = ("mnist", "fashion_mnist")
+
+
+def create_pipeline(dataset: str = "mnist", **kwargs) -> Pipeline:
+    if dataset not in DATASETS:
+        raise ValueError(
+            f"mnist.dataset is {dataset!r}; use one of {', '.join(DATASETS)}."
+        )
+    class_names = f"params:class_names.{dataset}"
+    report_inputs = ["x_test", "y_test", "test_outputs", class_names, "params:reports"]
+    return Pipeline(
+        [
+            node(
+                nodes.prepare_images,
+                inputs=[
+                    f"{dataset}_images",
+                    "params:label_encoding",
+                    class_names,
+                    "params:model.compile.loss",
+                ],
+                outputs=["x_train", "y_train", "x_test", "y_test"],
+                name="prepare_images",
+            ),
+            holdout_stages(class_names=class_names),
+            node(
+                nodes.labelled_test_images,
+                inputs=report_inputs,
+                outputs="test_images_plot",
+                name="plot_test_images",
+            ),
+            node(
+                nodes.confident_mistakes,
+                inputs=report_inputs,
+                outputs="confident_mistakes_plot",
+                name="plot_confident_mistakes",
+            ),
+        ],
+        namespace="mnist",
+        inputs={f"{dataset}_images"},
+    )
