@@ -192,9 +192,7 @@ def test_conv_matches_keras_conv2d():
     conv = Conv3x3(8, rng)
     x = rng.standard_normal((3, 10, 12))
     upstream = rng.standard_normal((3, 8, 10, 8))
-    layer = keras.layers.Conv2D(
-        8, 3, use_bias=False, padding="valid", dtype="float64"
-    )
+    layer = keras.layers.Conv2D(8, 3, use_bias=False, padding="valid", dtype="float64")
     layer.build((None, 10, 12, 1))
     layer.set_weights([keras_kernel(conv.filters)])
 

@@ -61,7 +61,9 @@ def test_batch_gradients_match_tensorflow():
 
     with tf.GradientTape() as tape:
         probabilities = model(x)
-        loss = keras.losses.SparseCategoricalCrossentropy(dtype="float64")(labels, probabilities)
+        loss = keras.losses.SparseCategoricalCrossentropy(dtype="float64")(
+            labels, probabilities
+        )
     kernel, dense_kernel, dense_bias = tape.gradient(loss, model.trainable_variables)
     one_hot_loss = keras.losses.CategoricalCrossentropy(dtype="float64")(
         np.eye(10)[labels], probabilities
@@ -119,16 +121,33 @@ def test_fit_with_batch_size_one_equals_zhous_training_loop():
     logged = []
 
     history = ours.fit(
-        images, labels, epochs=2, batch_size=1, learn_rate=0.01, seed=7,
+        images,
+        labels,
+        epochs=2,
+        batch_size=1,
+        learn_rate=0.01,
+        seed=7,
         on_epoch_end=lambda epoch, logs: logged.append((epoch, logs)),
-    )  # fmt: skip
-    zhou_history = zhou.fit(images, labels, epochs=2, learn_rate=0.01, seed=7)
+    )
+    zhou_logged = []
+    zhou_history = zhou.fit(
+        images,
+        labels,
+        epochs=2,
+        learn_rate=0.01,
+        seed=7,
+        on_epoch_end=lambda epoch, logs: zhou_logged.append((epoch, logs)),
+    )
 
     assert_same_weights(ours.get_weights(), zhou.get_weights())
     for name in ("loss", "accuracy"):
         np.testing.assert_allclose(history[name], zhou_history[name], rtol=1e-12)
+    assert [epoch for epoch, _ in logged] == [epoch for epoch, _ in zhou_logged]
     assert [epoch for epoch, _ in logged] == [0, 1]
-    assert logged[1][1] == {"loss": history["loss"][1], "accuracy": history["accuracy"][1]}
+    assert logged[1][1] == {
+        "loss": history["loss"][1],
+        "accuracy": history["accuracy"][1],
+    }
     np.testing.assert_allclose(
         ours.loss_and_accuracy(images, labels),
         zhou.loss_and_accuracy(images, labels),
@@ -167,5 +186,9 @@ def test_weights_round_trip_and_are_checked():
     weights["softmax/biases"] = np.zeros(9)
     with pytest.raises(ValueError, match="shape"):
         net.set_weights(weights)
+    zhou = ReferenceCNN(num_filters=4, seed=2)
+    zhou.set_weights(net.get_weights())
+    probabilities, _, _ = zhou.forward(images[0], 0)
+    np.testing.assert_allclose(probabilities, net.forward(images)[0], rtol=1e-12)
     with pytest.raises(ValueError, match="expected weights"):
-        ReferenceCNN(num_filters=4).set_weights({})
+        zhou.set_weights({})

@@ -106,7 +106,7 @@ class ScratchCNN:
         ``on_epoch_end(epoch, logs)`` is called after each epoch with that epoch's
         ``{"loss", "accuracy"}``.
         """
-        labels = np.asarray(labels)
+        images, labels = np.asarray(images), np.asarray(labels)
         rng = np.random.default_rng(seed)
         n = len(images)
         order = np.arange(n)
@@ -131,13 +131,17 @@ class ScratchCNN:
     def get_weights(self) -> dict[str, np.ndarray]:
         """Copies of the weights, named ``layer/weight``: ``conv/filters`` (F, 3, 3),
         ``softmax/weights`` (13 * 13 * F, 10), ``softmax/biases`` (10,)."""
-        return _prefixed({name: layer.get_weights() for name, layer in self.layers.items()})
+        return _prefixed(
+            {name: layer.get_weights() for name, layer in self.layers.items()}
+        )
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         """Set every weight from a dict like ``get_weights()``'s."""
         expected = set(self.get_weights())
         if set(weights) != expected:
-            raise ValueError(f"expected weights {sorted(expected)}, got {sorted(weights)}")
+            raise ValueError(
+                f"expected weights {sorted(expected)}, got {sorted(weights)}"
+            )
         for name, layer in self.layers.items():
             layer.set_weights(
                 {key: weights[f"{name}/{key}"] for key in layer.weight_names}

@@ -51,7 +51,7 @@ class Conv3x3(WeightsMixin):
             for f in range(self.num_filters):
                 d_L_d_filters[f] += d_L_d_out[i, j, f] * im_region
         self.filters -= learn_rate * d_L_d_filters
-        return None
+        return None  # noqa: PLR1711 (as Zhou: no gradient below the first layer)
 
 
 class MaxPool2(WeightsMixin):
@@ -86,7 +86,9 @@ class MaxPool2(WeightsMixin):
                 for j2 in range(w):
                     for f2 in range(f):
                         if im_region[i2, j2, f2] == amax[f2]:
-                            d_L_d_input[i * 2 + i2, j * 2 + j2, f2] = d_L_d_out[i, j, f2]
+                            d_L_d_input[i * 2 + i2, j * 2 + j2, f2] = d_L_d_out[
+                                i, j, f2
+                            ]
         return d_L_d_input
 
 
@@ -132,7 +134,6 @@ class Softmax(WeightsMixin):
             self.weights -= learn_rate * d_L_d_w
             self.biases -= learn_rate * d_L_d_b
             return d_L_d_inputs.reshape(self.last_input_shape)
-        return None
 
 
 class ReferenceCNN:
@@ -215,7 +216,9 @@ class ReferenceCNN:
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         expected = set(self.get_weights())
         if set(weights) != expected:
-            raise ValueError(f"expected weights {sorted(expected)}, got {sorted(weights)}")
+            raise ValueError(
+                f"expected weights {sorted(expected)}, got {sorted(weights)}"
+            )
         for name, layer in self.layers.items():
             layer.set_weights(
                 {key: weights[f"{name}/{key}"] for key in layer.weight_names}
