@@ -86,3 +86,37 @@ def test_fashion_mnist_from_its_idx_files(project):
     )
     assert run.data.params["mnist.dataset"] == "fashion_mnist"
     assert run.info.status == "FINISHED"
+
+
+def test_scratch_cnn_end_to_end(project):
+    run = project.run_pipeline(
+        "scratch_cnn",
+        "--params",
+        "scratch_cnn.train_samples=100,scratch_cnn.test_samples=40,scratch_cnn.training.epochs=2",
+    )
+    client = project.mlflow()
+    assert run.info.status == "FINISHED"
+    assert {"test_accuracy", "test_loss", "training_seconds"} <= set(run.data.metrics)
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss")] == [
+        1,
+        2,
+    ]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {
+        "weights.json",
+        "loss.png",
+        "accuracy.png",
+        "confusion_matrix.png",
+    } <= artifacts
+    (model,) = client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    )
+    mlflow.set_tracking_uri(project.tracking_uri)
+    try:
+        served = mlflow.pyfunc.load_model(model.model_uri)
+        probabilities = np.asarray(served.predict(np.zeros((3, 28, 28))))
+        assert probabilities.shape == (3, 10)
+        np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
+    finally:
+        mlflow.set_tracking_uri(None)

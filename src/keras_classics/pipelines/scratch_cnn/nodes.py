@@ -1,0 +1,104 @@
+"""Nodes of the scratch CNN pipeline: NumPy only for the network itself."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from keras_classics.core import plots
+from keras_classics.scratch.network import ScratchCNN
+from keras_classics.scratch.pyfunc import ServableWeights
+
+logger = logging.getLogger(__name__)
+
+
+def select_subsets(
+    images: dict[str, np.ndarray], train_samples: int, test_samples: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The first ``train_samples`` training and ``test_samples`` test images (Zhou's
+    subsets), raw 0..255 ``(N, 28, 28)`` with integer labels."""
+    return (
+        images["x_train"][:train_samples],
+        images["y_train"][:train_samples].astype(np.int64),
+        images["x_test"][:test_samples],
+        images["y_test"][:test_samples].astype(np.int64),
+    )
+
+
+def train(
+    x_train: np.ndarray, y_train: np.ndarray, training: dict[str, Any], seed: int
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Train Zhou's network with mini-batch SGD; the trained weights, and the history
+    with the training time in seconds."""
+    network = ScratchCNN(num_filters=training["filters"], seed=seed)
+
+    def report(epoch: int, logs: dict[str, float]) -> None:
+        logger.info(
+            "Epoch %d: loss %.3f, accuracy %.3f",
+            epoch + 1,
+            logs["loss"],
+            logs["accuracy"],
+        )
+
+    started = time.perf_counter()
+    history = network.fit(
+        x_train,
+        y_train,
+        epochs=training["epochs"],
+        batch_size=training["batch_size"],
+        learn_rate=training["learn_rate"],
+        seed=seed,
+        on_epoch_end=report,
+    )
+    return network.get_weights(), {
+        "history": history,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def evaluate(
+    weights: dict[str, np.ndarray], x_test: np.ndarray, y_test: np.ndarray
+) -> tuple[dict[str, float], np.ndarray]:
+    """Test loss and accuracy, and the class probabilities of every test image."""
+    network = ScratchCNN(num_filters=len(weights["conv/filters"]))
+    network.set_weights(weights)
+    loss, accuracy = network.loss_and_accuracy(x_test, y_test)
+    logger.info("Test accuracy %.4f, loss %.4f", accuracy, loss)
+    return {"test_loss": loss, "test_accuracy": accuracy}, network.predict_proba(x_test)
+
+
+def learning_curves(result: dict[str, Any]) -> tuple[Figure, Figure]:
+    """Training loss and accuracy per epoch."""
+    history = result["history"]
+    return tuple(
+        plots.learning_curves(
+            {f"Training {name}": history[name]},
+            title=f"Training {name}",
+            ylabel=name.capitalize(),
+        )
+        for name in ("loss", "accuracy")
+    )
+
+
+def collect_metrics(
+    result: dict[str, Any], test_metrics: dict[str, float]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """Per-epoch histories and final figures for MLflow, and the figures alone."""
+    summary = {**test_metrics, "training_seconds": float(result["seconds"])}
+    return dict(result["history"]) | summary, summary
+
+
+def weights_as_lists(weights: dict[str, np.ndarray]) -> dict[str, list]:
+    """The weights as nested lists, for a readable JSON file."""
+    return {name: value.tolist() for name, value in weights.items()}
+
+
+def package_model(
+    weights: dict[str, np.ndarray], x_test: np.ndarray
+) -> ServableWeights:
+    """The weights with two raw test images as MLflow's input example."""
+    return ServableWeights(weights, x_test[:2])
