@@ -170,6 +170,7 @@ def test_learns_synthetic_digits():
     assert loss < 1.0
     predictions = net.predict(test_images, batch_size=64)
     assert predictions.shape == (200,)
+    assert net.predict_proba(test_images[:0]).shape == (0, 10)
     assert np.mean(predictions == test_labels) == accuracy
 
 

@@ -68,12 +68,12 @@ class ScratchCNN:
 
     def predict_proba(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """Class probabilities (N, 10), computed ``batch_size`` images at a time."""
-        return np.concatenate(
-            [
-                self.forward(images[start : start + batch_size])
-                for start in range(0, len(images), batch_size)
-            ]
-        )
+        images = np.asarray(images)
+        batches = [
+            self.forward(images[start : start + batch_size])
+            for start in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(batches) if batches else np.empty((0, CLASSES))
 
     def predict(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """The most probable class of each image, (N,)."""
