@@ -1,5 +1,6 @@
 """Project hooks: pipelines shaped by the run's parameters; one MLflow experiment per
-pipeline, and one run per ``kedro run``.
+pipeline, one run per ``kedro run``, registered model versions tagged with the run's
+test metrics.
 
 kedro-mlflow starts and ends the run and logs node parameters under the sequential and
 thread runners. These hooks add what a multi-process runner needs: parameters logged
@@ -28,6 +29,18 @@ def pipeline_label(run_params: dict[str, Any]) -> str:
     return "+".join(name or "__default__" for name in names)
 
 
+def tag_registered_versions(run_id: str) -> None:
+    """Tag the model versions a run registered with the run's test metrics."""
+    client = mlflow.MlflowClient()
+    metrics = client.get_run(run_id).data.metrics
+    tests = {name: value for name, value in metrics.items() if name.startswith("test_")}
+    for version in client.search_model_versions(f"run_id = '{run_id}'"):
+        for name, value in tests.items():
+            client.set_model_version_tag(
+                version.name, version.version, name, str(value)
+            )
+
+
 class PipelineShapeHook:
     """Rebuilds the pipelines from the session's parameters, before Kedro reads them.
 
@@ -45,8 +58,25 @@ class PipelineShapeHook:
         project.pipelines.configure(f"{project.PACKAGE_NAME}.pipeline_registry")
 
 
+def run_name(run_params: dict[str, Any]) -> str:
+    """A name that tells runs apart in the MLflow UI: ``run_name`` when given with
+    ``--params``, else the pipeline with its environment and ``--params`` overrides,
+    e.g. ``boston_kfold k=5,seed=1``."""
+    overrides = _flatten_dict(dict(run_params.get("runtime_params") or {}), sep=".")
+    if "run_name" in overrides:
+        return str(overrides["run_name"])
+    label = pipeline_label(run_params)
+    changes = [
+        f"{key.removeprefix(label + '.')}={value}" for key, value in overrides.items()
+    ]
+    if run_params.get("env") not in (None, "local"):
+        changes.insert(0, f"env={run_params['env']}")
+    return " ".join([label, ",".join(changes)]) if changes else label
+
+
 class MlflowExperimentHook:
-    """Points kedro-mlflow at the experiment named after the pipeline being run."""
+    """Points kedro-mlflow at the experiment named after the pipeline being run, and
+    names the run after what differs from the defaults."""
 
     def __init__(self) -> None:
         self._context: KedroContext | None = None
@@ -62,6 +92,8 @@ class MlflowExperimentHook:
             return  # tracking disabled, or an orchestrator's run is reused as it is
         config.tracking.experiment.name = pipeline_label(run_params)
         config._set_experiment()  # kedro-mlflow's own create-or-get, for the new name
+        if config.tracking.run.name is None:
+            config.tracking.run.name = run_name(run_params)
 
 
 class MlflowRunHook:
@@ -69,12 +101,14 @@ class MlflowRunHook:
 
     def __init__(self) -> None:
         self._saved_environment: dict[str, str | None] = {}
+        self._run_id: str | None = None
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
         run = mlflow.active_run()
         if run is None:
             return
+        self._run_id = run.info.run_id
         mlflow.set_tag("pipeline", pipeline_label(run_params))
         mlflow.log_params(_flatten_dict(self._parameters(run_params, catalog), sep="."))
         self._saved_environment = {
@@ -96,6 +130,8 @@ class MlflowRunHook:
     @hook_impl
     def after_pipeline_run(self) -> None:
         self._restore_environment()
+        if self._run_id:
+            tag_registered_versions(self._run_id)
 
     @hook_impl
     def on_pipeline_error(self) -> None:

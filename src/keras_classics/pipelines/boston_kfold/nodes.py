@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -226,9 +227,25 @@ def plot_validation_mae(
     )
 
 
-def package_model(model, x_test: np.ndarray) -> ServableModel:
-    """The final model with a few test inputs as MLflow's input example."""
-    return ServableModel(model, x_test[:5])
+def package_model(
+    model, feature_stats: pd.DataFrame, test: pd.DataFrame
+) -> ServableModel:
+    """The model to serve: the training standardisation (a ``Normalization`` layer with
+    the training mean and variance) then the final model, so callers send raw feature
+    values; a few raw test rows are MLflow's input example."""
+    served = keras.Sequential(
+        [
+            keras.Input(shape=(len(feature_stats),), name="features"),
+            keras.layers.Normalization(
+                mean=feature_stats["mean"].to_numpy(),
+                variance=np.square(feature_stats["std"].to_numpy()),
+                name="standardise",
+            ),
+            model,
+        ],
+        name="boston_price",
+    )
+    return ServableModel(served, test[feature_stats.index].to_numpy("float32")[:5])
 
 
 def _table(x: np.ndarray, y: np.ndarray, columns: dict[str, Any]) -> pd.DataFrame:

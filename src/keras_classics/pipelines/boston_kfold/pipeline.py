@@ -90,7 +90,7 @@ def create_pipeline(k: int = DEFAULT_K, **kwargs) -> Pipeline:
             ),
             node(
                 nodes.package_model,
-                inputs=["model", "x_test"],
+                inputs=["model", "feature_stats", "test"],
                 outputs="mlflow_model",
                 name="package_model",
             ),

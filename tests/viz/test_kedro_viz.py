@@ -1,0 +1,218 @@
+"""``kedro viz build`` served over HTTP and opened in a real headless Chromium.
+
+Needs Debian's ``chromium`` (``/usr/bin/chromium``; ``.ci/run`` installs it) and the
+``playwright`` Python package, which only drives the browser over the DevTools
+protocol: it never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.project import Project
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1600,1000",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
+
+# A few node names of each pipeline, as ``kedro viz`` labels them (pretty names off).
+NODES = {
+    "boston_kfold": {"split_dataset", "fit_standardiser", "train_final_model"},
+    "imdb": {"load_reviews", "vectorize", "decode_reviews"},
+    "reuters": {"load_newswires", "encode_labels", "random_baseline"},
+    "mnist": {"prepare_images", "plot_test_images", "plot_confident_mistakes"},
+    "scratch_cnn": {"select_subsets", "train", "plot_confusion_matrix"},
+}
+LAYERS = {"raw", "intermediate", "feature", "models", "reporting"}
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
+)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The static kedro-viz site of a fresh copy of the project."""
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("viz_project"))
+    done = project.kedro("viz", "build", timeout=180)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    build = project.path / "build"
+    assert (build / "index.html").is_file()
+    assert (build / "api" / "main").is_file()
+    return build
+
+
+@pytest.fixture(scope="module")
+def site_url(site: Path) -> Iterator[str]:
+    """``site`` served by a real HTTP server on 127.0.0.1 (a free port), in a thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator:
+    """Headless Chromium in its own process group, driven by Playwright over CDP."""
+    profile = tmp_path_factory.mktemp("chromium_profile")
+    chromium = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: renderers, zygote, GPU...
+    )
+    try:
+        port = _devtools_port(profile, chromium)
+        with playwright_api.sync_playwright() as playwright:
+            connected = playwright.chromium.connect_over_cdp(
+                f"http://127.0.0.1:{port}", timeout=30_000
+            )
+            try:
+                yield connected
+            finally:
+                connected.close()
+    finally:
+        _kill_group(chromium)
+
+
+@pytest.fixture
+def page(browser, site_url: str):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def test_every_pipeline_renders_its_nodes(page, site_url: str, tmp_path: Path):
+    """Each pipeline (chosen with kedro-viz's ``pid`` URL parameter, namespaces
+    expanded) draws its nodes in the flowchart."""
+    for pipeline, expected in NODES.items():
+        page.goto(f"{site_url}/?pid={pipeline}&expandAllPipelines=true")
+        labels = _rendered_labels(page, "task")
+        names = {label.rsplit(".", 1)[-1] for label in labels}
+        assert expected <= names, f"{pipeline}: missing {expected - names} in {labels}"
+        # Every drawn task node belongs to this pipeline's namespace.
+        assert all(label.startswith(f"{pipeline}.") for label in labels), labels
+        # The pipeline selector shows the selected pipeline.
+        assert pipeline in _pipeline_selector_text(page)
+
+    page.goto(f"{site_url}/?pid=__default__&expandAllPipelines=true")
+    _rendered_labels(page, "task")
+    screenshot = tmp_path / "kedro_viz.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert screenshot.stat().st_size > 20_000
+    if os.environ.get("KEDRO_VIZ_SCREENSHOT"):  # to look at it after the run
+        shutil.copy(screenshot, os.environ["KEDRO_VIZ_SCREENSHOT"])
+
+
+def test_data_layers_are_drawn(page, site_url: str):
+    """The catalog's ``metadata: kedro-viz: layer`` values become flowchart layers."""
+    page.goto(f"{site_url}/?pid=__default__&expandAllPipelines=true")
+    _rendered_labels(page, "data")
+    page.wait_for_selector(".pipeline-layer-name", state="attached")
+    layers = {
+        text.strip().lower()
+        for text in page.locator(".pipeline-layer-name").all_text_contents()
+    }
+    assert layers >= LAYERS, layers
+    assert page.locator(".pipeline-layer").count() >= len(LAYERS)
+
+
+@pytest.mark.parametrize("pipeline", sorted(NODES))
+def test_parameters_are_grouped_per_pipeline(page, site_url: str, pipeline: str):
+    """With parameter nodes switched on, each pipeline draws only parameters of its
+    own namespace; collapsed, the namespace is one modular-pipeline node."""
+    page.goto(
+        f"{site_url}/?pid={pipeline}&types=parameters,task,data&expandAllPipelines=true"
+    )
+    parameters = _rendered_labels(page, "parameters")
+    assert parameters, f"{pipeline}: no parameter node drawn"
+    assert all(
+        re.sub(r"^params:", "", label).startswith(f"{pipeline}.")
+        for label in parameters
+    ), parameters
+
+    page.goto(f"{site_url}/?pid={pipeline}&expandAllPipelines=false")
+    collapsed = _rendered_labels(page, "modularPipeline")
+    assert pipeline in collapsed, collapsed
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002
+        pass
+
+
+def _rendered_labels(page, node_type: str) -> list[str]:
+    """The labels of the flowchart's drawn nodes of one kedro-viz type."""
+    selector = f"g.pipeline-node--{node_type} .pipeline-node__text"
+    page.wait_for_selector(selector)
+    page.wait_for_load_state("networkidle")
+    return [text.strip() for text in page.locator(selector).all_text_contents()]
+
+
+def _pipeline_selector_text(page) -> str:
+    return page.locator(".pipeline-list").first.inner_text()
+
+
+def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
+    """The DevTools port Chromium picked (``--remote-debugging-port=0``)."""
+    active = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with {process.returncode}")
+        if active.is_file() and (lines := active.read_text().splitlines()):
+            return int(lines[0])
+        time.sleep(0.05)
+    raise TimeoutError("chromium did not open its DevTools port")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Stop a process and everything in its process group (renderers, zygote...)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    # SIGKILL whatever is left of the group, the leader included if it hung.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
