@@ -1,5 +1,7 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
+from omegaconf.resolvers import oc
+
 from keras_classics.hooks import MlflowExperimentHook, MlflowRunHook, PipelineShapeHook
 
 HOOKS = (PipelineShapeHook(), MlflowExperimentHook(), MlflowRunHook())
@@ -9,4 +11,6 @@ CONFIG_LOADER_ARGS = {
     "default_run_env": "local",
     # An environment's parameters_<pipeline>.yml overrides single keys of base's.
     "merge_strategy": {"parameters": "soft"},
+    # ${oc.env:NAME,default} in any config file (mlflow.yml: MLFLOW_TRACKING_URI).
+    "custom_resolvers": {"oc.env": oc.env},
 }
