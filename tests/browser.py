@@ -1,0 +1,81 @@
+"""Debian's headless Chromium, driven by Playwright over the DevTools protocol.
+
+Playwright here only speaks to the browser: it never downloads one of its own.
+``.ci/run`` installs ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1600,1000",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
+
+
+@contextlib.contextmanager
+def chromium(profile: Path) -> Iterator:
+    """Headless Chromium in its own process group, driven by Playwright over CDP."""
+    chromium = subprocess.Popen(
+        [str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: renderers, zygote, GPU...
+    )
+    try:
+        port = _devtools_port(profile, chromium)
+        with sync_playwright() as playwright:
+            connected = playwright.chromium.connect_over_cdp(
+                f"http://127.0.0.1:{port}", timeout=30_000
+            )
+            try:
+                yield connected
+            finally:
+                connected.close()
+    finally:
+        _kill_group(chromium)
+
+
+def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
+    """The DevTools port Chromium picked (``--remote-debugging-port=0``)."""
+    active = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with {process.returncode}")
+        if active.is_file() and (lines := active.read_text().splitlines()):
+            return int(lines[0])
+        time.sleep(0.05)
+    raise TimeoutError("chromium did not open its DevTools port")
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Stop a process and everything in its process group (renderers, zygote...)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+    # SIGKILL whatever is left of the group, the leader included if it hung.
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
