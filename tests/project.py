@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import mlflow
 from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,6 +89,18 @@ class Project:
         new = [run for run in self.runs(pipeline) if run.info.run_id not in before]
         assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
         return new[0]
+
+    def logged_model(self, run):
+        """The model ``run`` logged, loaded with ``mlflow.pyfunc.load_model``."""
+        (model,) = self.mlflow().search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run.info.run_id}'",
+        )
+        mlflow.set_tracking_uri(self.tracking_uri)
+        try:
+            return mlflow.pyfunc.load_model(model.model_uri)
+        finally:
+            mlflow.set_tracking_uri(None)
 
     def runs(self, experiment: str):
         client = self.mlflow()

@@ -6,7 +6,7 @@ import pytest
 from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 
-from keras_classics.datasets import KerasRawDataset
+from keras_classics.datasets import ImageSplitsDataset, KerasRawDataset
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_DATASETS = REPO.parent / "shared" / "datasets"
@@ -25,6 +25,8 @@ ENTRIES = {
 }
 # Not from Keras: no Keras URL, no published hash (SHA256SUMS or structure verify it)
 NOT_FROM_KERAS = {"aclimdb_raw"}
+# Composite entries: the same files, whichever form is present.
+IMAGE_SPLITS = {"mnist_images", "fashion_mnist_images"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +38,7 @@ def catalog() -> DataCatalog:
         config_patterns={"raw_catalog": ["catalog_raw*"]},
     )
     config = loader["raw_catalog"]
-    assert set(config) == ENTRIES
+    assert set(config) == ENTRIES | IMAGE_SPLITS
     return DataCatalog.from_config(config)
 
 
@@ -55,6 +57,19 @@ def test_entry_is_a_raw_dataset_of_the_raw_layer(catalog, name):
     assert description["file_hash"] or description["content_md5"]
     if not name.startswith("mnist_idx."):
         assert description["urls"][0].startswith(OFFICIAL)
+
+
+@pytest.mark.parametrize("name", sorted(IMAGE_SPLITS))
+def test_image_splits_reuse_the_raw_entries(catalog, name):
+    dataset = catalog[name]
+    assert isinstance(dataset, ImageSplitsDataset)
+    assert dataset.metadata == {"kedro-viz": {"layer": "raw"}}
+    prefix = name.removesuffix("_images")
+    idx = dataset._describe()["idx"]
+    for part in IDX_PARTS:
+        assert idx[part] == catalog[f"{prefix}_idx.{part}"]._describe()
+    if name == "mnist_images":
+        assert dataset._describe()["npz"] == catalog["mnist_raw"]._describe()
 
 
 @pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="no shared dataset mirror")

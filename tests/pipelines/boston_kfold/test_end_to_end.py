@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import mlflow
 import numpy as np
 import pytest
 
@@ -64,20 +63,10 @@ def test_plot_metrics_json_and_model_are_logged_and_saved(project, sequential_ru
     with open(metrics_file) as stream:
         assert set(json.load(stream)) == FINAL_METRICS
 
-    models = client.search_logged_models(
-        experiment_ids=[sequential_run.info.experiment_id],
-        filter_string=f"source_run_id = '{run_id}'",
-    )
-    assert len(models) == 1
-    mlflow.set_tracking_uri(project.tracking_uri)
-    try:
-        model = mlflow.pyfunc.load_model(models[0].model_uri)
-        signature = model.metadata.get_input_schema()
-        assert signature.inputs[0].shape == (-1, 13)
-        predictions = model.predict(np.zeros((3, 13), dtype="float32"))
-        assert np.asarray(predictions).shape == (3, 1)
-    finally:
-        mlflow.set_tracking_uri(None)
+    model = project.logged_model(sequential_run)
+    assert model.metadata.get_input_schema().inputs[0].shape == (-1, 13)
+    raw_houses = np.tile(np.linspace(0.5, 300, 13, dtype="float32"), (3, 1))
+    assert np.asarray(model.predict(raw_houses)).shape == (3, 1)
 
     reports = project.path / "data" / "08_reporting" / "boston_kfold"
     assert (reports / "fold_scores.csv").read_text().splitlines()[0].startswith("fold,")

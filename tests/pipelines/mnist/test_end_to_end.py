@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mlflow
 import numpy as np
 import pytest
 
@@ -65,19 +64,12 @@ def test_mnist_end_to_end(project, encoding):
         "confident_mistakes.png",
         "metrics.json",
     } <= artifacts
-    (model,) = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run.info.run_id}'",
+    served = project.logged_model(run)
+    assert served.metadata.get_input_schema().inputs[0].shape == (-1, 28, 28, 1)
+    assert np.asarray(served.predict(np.zeros((2, 28, 28, 1), "float32"))).shape == (
+        2,
+        10,
     )
-    mlflow.set_tracking_uri(project.tracking_uri)
-    try:
-        served = mlflow.pyfunc.load_model(model.model_uri)
-        assert served.metadata.get_input_schema().inputs[0].shape == (-1, 28, 28, 1)
-        assert np.asarray(
-            served.predict(np.zeros((2, 28, 28, 1), "float32"))
-        ).shape == (2, 10)
-    finally:
-        mlflow.set_tracking_uri(None)
 
 
 def test_fashion_mnist_from_its_idx_files(project):
@@ -108,15 +100,7 @@ def test_scratch_cnn_end_to_end(project):
         "accuracy.png",
         "confusion_matrix.png",
     } <= artifacts
-    (model,) = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run.info.run_id}'",
-    )
-    mlflow.set_tracking_uri(project.tracking_uri)
-    try:
-        served = mlflow.pyfunc.load_model(model.model_uri)
-        probabilities = np.asarray(served.predict(np.zeros((3, 28, 28))))
-        assert probabilities.shape == (3, 10)
-        np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
-    finally:
-        mlflow.set_tracking_uri(None)
+    served = project.logged_model(run)
+    probabilities = np.asarray(served.predict(np.zeros((3, 28, 28))))
+    assert probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)

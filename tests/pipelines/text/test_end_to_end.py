@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import mlflow
 import numpy as np
 import pytest
 
@@ -81,20 +80,12 @@ def _check_classifier_run(project: Project, run, epochs: int, example=None) -> N
     } <= artifacts
     with open(client.download_artifacts(run.info.run_id, "metrics.json")) as stream:
         assert set(json.load(stream)) >= CLASSIFIER_METRICS
-    (model,) = client.search_logged_models(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"source_run_id = '{run.info.run_id}'",
-    )
-    mlflow.set_tracking_uri(project.tracking_uri)
-    try:
-        served = mlflow.pyfunc.load_model(model.model_uri)
-        if example is None:
-            assert served.metadata.get_input_schema().inputs[0].shape == (-1, 80)
-            example = np.zeros((3, 80), dtype="float32")
-            example[:, [1, 5, 9]] = 1
-        assert np.asarray(served.predict(example)).shape[0] == len(example)
-    finally:
-        mlflow.set_tracking_uri(None)
+    served = project.logged_model(run)
+    if example is None:
+        assert served.metadata.get_input_schema().inputs[0].shape == (-1, 80)
+        example = np.zeros((3, 80), dtype="float32")
+        example[:, [1, 5, 9]] = 1
+    assert np.asarray(served.predict(example)).shape[0] == len(example)
 
 
 def test_imdb_end_to_end(project):
