@@ -81,9 +81,15 @@ class MlflowExperimentHook:
     def __init__(self) -> None:
         self._context: KedroContext | None = None
 
-    @hook_impl
+    @hook_impl(tryfirst=True)
     def after_context_created(self, context: KedroContext) -> None:
         self._context = context
+        # mlflow.yml's default, sqlite:///mlflow.db, is relative to the working
+        # directory: anchor it at the project root (before kedro-mlflow reads it), so
+        # that a notebook in notebooks/ and `kedro run` share one store. An explicit
+        # MLFLOW_TRACKING_URI, or a URI written in an env's mlflow.yml, still wins.
+        default_store = (context.project_path / "mlflow.db").as_posix()
+        os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{default_store}")
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
