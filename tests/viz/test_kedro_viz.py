@@ -17,6 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser import CHROMIUM, chromium
 from tests.project import Project
@@ -40,7 +41,6 @@ LAYERS = {
     "reporting",
 }
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
 )
@@ -171,7 +171,7 @@ def _rendered_labels(page, node_type: str) -> list[str]:
 def _close_feature_hints(page) -> None:
     """Close the "new feature" hint card a fresh profile opens over the graph."""
     close = page.locator(".feature-hints__close")
-    with contextlib.suppress(playwright_api.TimeoutError):
+    with contextlib.suppress(PlaywrightTimeout):
         close.wait_for(state="visible", timeout=3_000)
         close.click()
         close.wait_for(state="hidden", timeout=3_000)
