@@ -18,7 +18,7 @@ from kedro.pipeline import Pipeline, node
 from matplotlib.figure import Figure
 
 from keras_classics.core import models, plots, training
-from keras_classics.core.keras_flavor import ServableModel
+from keras_classics.core.models import ServableModel
 from keras_classics.core.vectorize import MultiHotRows
 
 logger = logging.getLogger(__name__)

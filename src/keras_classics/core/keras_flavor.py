@@ -10,23 +10,14 @@ model's predictions. Load it with ``mlflow.pyfunc.load_model`` or ``load_model``
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
 
-import keras
 import mlflow
-import numpy as np
 from mlflow.models import Model, infer_signature
 
+from keras_classics.core.models import ServableModel
+
 load_model = mlflow.keras.load_model
-
-
-@dataclass(frozen=True)
-class ServableModel:
-    """A trained model and a few real inputs that show how to call it."""
-
-    model: keras.Model
-    input_example: np.ndarray
 
 
 class _KerasFlavor:

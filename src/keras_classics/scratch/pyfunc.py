@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +17,9 @@ import mlflow
 import numpy as np
 from mlflow.models import infer_signature
 
-from keras_classics.scratch.network import ScratchCNN
+from keras_classics.scratch.network import ScratchCNN, ServableWeights
 
 load_model = mlflow.pyfunc.load_model
-
-
-@dataclass(frozen=True)
-class ServableWeights:
-    """Trained weights (``ScratchCNN.get_weights()``) and a few raw test images."""
-
-    weights: dict[str, np.ndarray]
-    input_example: np.ndarray
 
 
 class ScratchCNNModel(mlflow.pyfunc.PythonModel):

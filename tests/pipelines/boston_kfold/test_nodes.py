@@ -41,19 +41,16 @@ def test_standardisation_is_fitted_on_training_data_only():
     assert list(stats.index) == COLUMNS["features"]
 
 
-def test_folds_partition_the_training_data_as_the_book_does():
+def test_every_fold_trains_a_fresh_model_and_reports_its_history():
     x = np.arange(20, dtype="float32").reshape(10, 2)
     y = np.arange(10, dtype="float32")
     architecture = nodes.build_model(SPEC, x)
-    seen = []
     for fold in range(3):
         result = nodes.train_fold(
             architecture, x, y, {"epochs": 1, "batch_size": 4}, 3, 0, fold=fold, folds=3
         )
         assert set(result["history"]) == {"loss", "mae", "val_loss", "val_mae"}
         assert result["seconds"] > 0
-        seen.append(fold)
-    assert seen == [0, 1, 2]
 
 
 def test_a_runtime_k_that_the_pipeline_was_not_built_with_is_refused():

@@ -11,7 +11,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from keras_classics.core import models, plots, training
-from keras_classics.core.keras_flavor import ServableModel
+from keras_classics.core.models import ServableModel
 from keras_classics.datasets import keras_semantics
 
 logger = logging.getLogger(__name__)

@@ -10,8 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from keras_classics.core import plots
-from keras_classics.scratch.network import ScratchCNN
-from keras_classics.scratch.pyfunc import ServableWeights
+from keras_classics.scratch.network import ScratchCNN, ServableWeights
 
 logger = logging.getLogger(__name__)
 
