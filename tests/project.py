@@ -53,27 +53,47 @@ class Project:
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
     ):
         """Run ``kedro <args>`` here; returns the completed process (never raises)."""
+        return self.python("-m", "kedro", *args, env=env, timeout=timeout)
+
+    def start(self, *args: str, env: dict[str, str] | None = None):
+        """Start ``kedro <args>`` here without waiting; returns the ``Popen``."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "kedro", *args],
+            cwd=self.path,
+            env=self._environment(env),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def python(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    ):
+        """Run ``python <args>`` here, in the environment of ``kedro``; returns the
+        completed process (never raises)."""
+        return subprocess.run(
+            [sys.executable, *args],
+            cwd=self.path,
+            env=self._environment(env),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    def _environment(self, env: dict[str, str] | None) -> dict[str, str]:
         environment = {
             key: value
             for key, value in os.environ.items()
             if not key.startswith(("MLFLOW_", "KERAS_CLASSICS_", "PYTEST_"))
         }
-        environment |= {
+        return environment | {
             "KEDRO_DISABLE_TELEMETRY": "1",
             "KERAS_HOME": str(self.path / "keras_home"),
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "COLUMNS": "400",  # rich wraps log lines and errors at the console width
             **(env or {}),
         }
-        return subprocess.run(
-            [sys.executable, "-m", "kedro", *args],
-            cwd=self.path,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
 
     def mlflow(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)

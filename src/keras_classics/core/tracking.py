@@ -8,7 +8,7 @@ whole run's histories are logged in a handful of requests.
 
 kedro-mlflow's ``MlflowArtifactDataset`` builds its class at run time, so it can't be
 pickled and the ParallelRunner refuses it; ``MlflowArtifactDataset`` here is a plain
-class doing the same: save a kedro-datasets dataset, then log its file.
+class doing the same: save a kedro-datasets dataset (atomically), then log its file.
 
 The run is the one kedro-mlflow started for this ``kedro run``: the active run in this
 process, or the one named by ``MLFLOW_RUN_ID`` in worker processes of a parallel or
@@ -27,6 +27,8 @@ import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
 from mlflow.entities import Metric
+
+from keras_classics.core.atomic import AtomicDataset
 
 MAX_METRICS_PER_BATCH = 1000
 
@@ -105,10 +107,12 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
 
 
 class MlflowArtifactDataset(AbstractDataset[Any, Any]):
-    """Saves data with a kedro-datasets dataset, then logs the file to the MLflow run.
+    """Saves data with a kedro-datasets dataset, atomically, then logs the file to
+    the MLflow run.
 
-    ``dataset`` is the wrapped dataset's catalog config (``type``, ``filepath``, ...);
-    loading reads that file back.
+    ``dataset`` is the wrapped dataset's catalog config (``type``, ``filepath``, ...),
+    saved through ``keras_classics.core.atomic.AtomicDataset``; loading reads that
+    file back.
     """
 
     def __init__(
@@ -117,11 +121,13 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
         artifact_path: str | None = None,
         metadata: dict[str, Any] | None = None,
     ):
-        self._dataset = AbstractDataset.from_config("artifact", dict(dataset))
+        self._dataset = AtomicDataset(dataset)
         self._local_path = Path(dataset["filepath"])
         self._artifact_path = artifact_path
         self.metadata = metadata
         self._logging_activated = True  # kedro-mlflow switches this off with tracking
+        if hasattr(self._dataset, "preview"):
+            self.preview = self._dataset.preview  # for kedro-viz, as in AtomicDataset
 
     def _save(self, data: Any) -> None:
         self._dataset.save(data)
@@ -132,10 +138,6 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
 
     def _load(self) -> Any:
         return self._dataset.load()
-
-    def preview(self, *args: Any, **kwargs: Any) -> Any:
-        """The wrapped dataset's preview, for kedro-viz."""
-        return self._dataset.preview(*args, **kwargs)
 
     def _describe(self) -> dict[str, Any]:
         return {
