@@ -6,12 +6,18 @@ kedro-mlflow starts and ends the run and logs node parameters under the sequenti
 thread runners. These hooks add what a multi-process runner needs: parameters logged
 once, from the main process, before any node runs; and the run's id and tracking URI
 exported to worker processes, so that datasets saved there log into the same run
-instead of starting new ones.
+instead of starting new ones; parameters validated before the run starts; and a run
+stopped by Ctrl-C or ``kill`` recorded as KILLED.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
+import signal
+import threading
+from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -19,8 +25,14 @@ from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro_mlflow.framework.hooks.utils import _flatten_dict
+from mlflow.entities import RunStatus
+
+from keras_classics.core.parameters import validate
+from keras_classics.pipelines import PARAMETER_SCHEMAS
 
 RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+logger = logging.getLogger(__name__)
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -39,6 +51,24 @@ def tag_registered_versions(run_id: str) -> None:
             client.set_model_version_tag(
                 version.name, version.version, name, str(value)
             )
+
+
+class ParameterValidationHook:
+    """Checks the parameters of the pipelines being run against their schemas
+    (``pipelines/<name>/parameters.py``) before anything runs: before kedro-mlflow
+    starts a run, any data is loaded or a model is built."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
+        names = pipeline_label(run_params).split("+")
+        if "__default__" in names:
+            names = list(PARAMETER_SCHEMAS)
+        validate(
+            catalog.load("parameters"),
+            PARAMETER_SCHEMAS,
+            [name for name in names if name in PARAMETER_SCHEMAS],
+            extra_keys=("run_name",),
+        )
 
 
 class PipelineShapeHook:
@@ -74,6 +104,33 @@ def run_name(run_params: dict[str, Any]) -> str:
     return " ".join([label, ",".join(changes)]) if changes else label
 
 
+def create_store(path: Path, experiment: str) -> None:
+    """Create the SQLite store at ``path`` with ``experiment`` in it, one process at a
+    time (a lock on ``<path>-lock``); a no-op once they exist.
+
+    MLflow creates a new store's tables, and kedro-mlflow its first experiment, with
+    no guard against another process doing the same at the same moment: two ``kedro
+    run`` started together would fail with "duplicate column", "table ... already
+    exists" or "Experiment ... already exists".
+    """
+    with path.with_name(f"{path.name}-lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        client = mlflow.MlflowClient(f"sqlite:///{path.as_posix()}")
+        if client.get_experiment_by_name(experiment) is None:
+            client.create_experiment(experiment)
+
+
+def set_experiment(config) -> None:
+    """kedro-mlflow's create-or-get of ``config``'s experiment; when another process
+    creates it between the get and the create, the second attempt gets it."""
+    try:
+        config._set_experiment()
+    except mlflow.exceptions.MlflowException as error:
+        if error.error_code != "RESOURCE_ALREADY_EXISTS":
+            raise
+        config._set_experiment()
+
+
 class MlflowExperimentHook:
     """Points kedro-mlflow at the experiment named after the pipeline being run, and
     names the run after what differs from the defaults."""
@@ -88,8 +145,12 @@ class MlflowExperimentHook:
         # directory: anchor it at the project root (before kedro-mlflow reads it), so
         # that a notebook in notebooks/ and `kedro run` share one store. An explicit
         # MLFLOW_TRACKING_URI, or a URI written in an env's mlflow.yml, still wins.
-        default_store = (context.project_path / "mlflow.db").as_posix()
-        os.environ.setdefault("MLFLOW_TRACKING_URI", f"sqlite:///{default_store}")
+        if "MLFLOW_TRACKING_URI" not in os.environ:
+            default_store = context.project_path / "mlflow.db"
+            os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{default_store.as_posix()}"
+            # mlflow.yml's placeholder experiment, created by kedro-mlflow at start-up.
+            mlflow_yml = context.config_loader["mlflow"]
+            create_store(default_store, mlflow_yml["tracking"]["experiment"]["name"])
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
@@ -97,9 +158,24 @@ class MlflowExperimentHook:
         if config is None or mlflow.active_run():
             return  # tracking disabled, or an orchestrator's run is reused as it is
         config.tracking.experiment.name = pipeline_label(run_params)
-        config._set_experiment()  # kedro-mlflow's own create-or-get, for the new name
+        set_experiment(
+            config
+        )  # kedro-mlflow's create-or-get, safe against a concurrent run
         if config.tracking.run.name is None:
             config.tracking.run.name = run_name(run_params)
+
+
+def _end_runs_as_killed(number: int, frame) -> None:
+    """Ctrl-C or ``kill``: mark the MLflow runs KILLED (not FINISHED, as MLflow's exit
+    handler would), then stop like Ctrl-C, so every ``finally`` cleans up."""
+    while run := mlflow.active_run():
+        logger.warning(
+            "Stopped by %s: MLflow run %s ends as KILLED.",
+            signal.Signals(number).name,
+            run.info.run_id,
+        )
+        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+    raise KeyboardInterrupt(signal.Signals(number).name)
 
 
 class MlflowRunHook:
@@ -108,6 +184,7 @@ class MlflowRunHook:
     def __init__(self) -> None:
         self._saved_environment: dict[str, str | None] = {}
         self._run_id: str | None = None
+        self._saved_handlers: dict[int, Any] = {}
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
@@ -122,6 +199,11 @@ class MlflowRunHook:
         }
         os.environ["MLFLOW_RUN_ID"] = run.info.run_id
         os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
+        if threading.current_thread() is threading.main_thread():  # signal's rule
+            self._saved_handlers = {
+                number: signal.signal(number, _end_runs_as_killed)
+                for number in STOP_SIGNALS
+            }
 
     @staticmethod
     def _parameters(run_params: dict[str, Any], catalog) -> dict[str, Any]:
@@ -144,6 +226,9 @@ class MlflowRunHook:
         self._restore_environment()
 
     def _restore_environment(self) -> None:
+        for number, handler in self._saved_handlers.items():
+            signal.signal(number, handler)
+        self._saved_handlers = {}
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -9,8 +9,9 @@ from typing import Any
 from kedro.framework.project import find_pipelines, settings
 from kedro.pipeline import Pipeline
 
+from keras_classics.core.parameters import field_value
 from keras_classics.hooks import PipelineShapeHook
-from keras_classics.pipelines import boston_kfold, imdb, mnist
+from keras_classics.pipelines import PARAMETER_SCHEMAS, boston_kfold, imdb, mnist
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -24,12 +25,20 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines = find_pipelines(raise_errors=True)
     parameters = PipelineShapeHook.run_parameters or _configured_parameters()
     pipelines["boston_kfold"] = boston_kfold.create_pipeline(
-        k=parameters["boston_kfold"]["k"]
+        k=_shape(parameters, "boston_kfold", "k")
     )
-    pipelines["imdb"] = imdb.create_pipeline(input=parameters["imdb"]["input"])
-    pipelines["mnist"] = mnist.create_pipeline(dataset=parameters["mnist"]["dataset"])
+    pipelines["imdb"] = imdb.create_pipeline(input=_shape(parameters, "imdb", "input"))
+    pipelines["mnist"] = mnist.create_pipeline(
+        dataset=_shape(parameters, "mnist", "dataset")
+    )
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines
+
+
+def _shape(parameters: dict[str, Any], name: str, key: str) -> Any:
+    """A graph-shaping parameter, checked on its own (the rest of the pipeline's
+    parameters are checked when it runs)."""
+    return field_value(parameters, PARAMETER_SCHEMAS[name], name, key)
 
 
 def _configured_parameters() -> dict[str, Any]:

@@ -2,9 +2,21 @@
 
 from omegaconf.resolvers import oc
 
-from keras_classics.hooks import MlflowExperimentHook, MlflowRunHook, PipelineShapeHook
+from keras_classics.hooks import (
+    MlflowExperimentHook,
+    MlflowRunHook,
+    ParameterValidationHook,
+    PipelineShapeHook,
+)
 
-HOOKS = (PipelineShapeHook(), MlflowExperimentHook(), MlflowRunHook())
+# Among tryfirst hooks, the last registered runs first: parameters are validated
+# before MlflowExperimentHook and kedro-mlflow open a run.
+HOOKS = (
+    PipelineShapeHook(),
+    MlflowExperimentHook(),
+    MlflowRunHook(),
+    ParameterValidationHook(),
+)
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
@@ -13,4 +25,6 @@ CONFIG_LOADER_ARGS = {
     "merge_strategy": {"parameters": "soft"},
     # ${oc.env:NAME,default} in any config file (mlflow.yml: MLFLOW_TRACKING_URI).
     "custom_resolvers": {"oc.env": oc.env},
+    # mlflow.yml, as kedro-mlflow reads it (MlflowExperimentHook reads it first).
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
 }

@@ -19,16 +19,15 @@ from matplotlib.figure import Figure
 
 from keras_classics.core import models, plots, training
 from keras_classics.core.models import ServableModel
+from keras_classics.core.parameters import (
+    check_label_encoding,
+    check_validation_samples,
+)
 from keras_classics.core.vectorize import MultiHotRows
 
 logger = logging.getLogger(__name__)
 
 FINAL_DATA = ("all", "non_held_out")
-LABEL_ENCODINGS = {
-    # encoding: the loss that fits it
-    "one_hot": "categorical_crossentropy",
-    "integer": "sparse_categorical_crossentropy",
-}
 
 
 def build_architecture(model_spec: dict[str, Any], x_train) -> dict[str, Any]:
@@ -58,6 +57,7 @@ def train_with_holdout(
 ) -> dict[str, Any]:
     """Train on all but ``validation_samples`` held-out samples, validating on those:
     the first ones, or with a negative number the last ones (like ``x[-6000:]``)."""
+    check_validation_samples(validation_samples, len(y_train))
     held_out, rest = _holdout(validation_samples)
     result = training.timed_fit(
         models.scratch_model(architecture, seed=seed),
@@ -84,17 +84,7 @@ def encode_labels(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Class ids as one-hot rows (for ``categorical_crossentropy``) or as integers
     (for ``sparse_categorical_crossentropy``): the same information, two encodings."""
-    if label_encoding not in LABEL_ENCODINGS:
-        raise ValueError(
-            f"label_encoding is {label_encoding!r}; use one of "
-            f"{', '.join(LABEL_ENCODINGS)}."
-        )
-    if loss != LABEL_ENCODINGS[label_encoding]:
-        raise ValueError(
-            f"label_encoding {label_encoding!r} needs the loss "
-            f"{LABEL_ENCODINGS[label_encoding]!r}, but model.compile.loss is "
-            f"{loss!r}: change one of them."
-        )
+    check_label_encoding(label_encoding, loss)
     if label_encoding == "integer":
         return train_classes.astype(np.int64), test_classes.astype(np.int64)
     identity = np.eye(len(class_names), dtype=np.float32)

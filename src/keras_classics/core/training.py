@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_classics.core.errors import TrainingDivergedError
 from keras_classics.core.vectorize import MultiHotRows, multi_hot
 
 Inputs = np.ndarray | MultiHotRows
@@ -50,7 +51,8 @@ def fit(
     ``x``/``y`` are whole in-memory datasets; batches are drawn in-graph, reshuffled
     each epoch from ``seed`` (drawn from NumPy's global state when None, so
     ``keras.utils.set_random_seed`` makes runs repeatable). Validation metrics carry
-    Keras' ``val_`` prefix.
+    Keras' ``val_`` prefix. A NaN or infinite loss stops training at the end of its
+    epoch (Keras' ``TerminateOnNaN``) and raises ``TrainingDivergedError``.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(
@@ -79,7 +81,7 @@ def fit(
     data = (x, y, x_val, y_val, tf.constant(seed, tf.int64))
 
     callback_list = keras.callbacks.CallbackList(
-        list(callbacks),
+        [*callbacks, keras.callbacks.TerminateOnNaN()],
         add_history=True,
         add_progbar=verbose != 0,
         model=model,
@@ -101,6 +103,14 @@ def fit(
         if model.stop_training:
             break
     callback_list.on_train_end(logs)
+    if not math.isfinite(logs.get("loss", 0.0)):
+        raise TrainingDivergedError(
+            logs["loss"],
+            epoch + 1,
+            epochs,
+            float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+            "model.compile.optimizer.learning_rate",
+        )
     return model.history.history
 
 

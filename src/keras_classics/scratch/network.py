@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from keras_classics.core.errors import TrainingDivergedError
 from keras_classics.scratch.layers import Conv3x3, MaxPool2, Softmax
 
 IMAGE_SIZE = 28
@@ -113,7 +114,8 @@ class ScratchCNN:
         permuted arrays: ``order = order[permutation]``), drawing the permutations
         from ``numpy.random.default_rng(seed)``; the last batch may be smaller.
         ``on_epoch_end(epoch, logs)`` is called after each epoch with that epoch's
-        ``{"loss", "accuracy"}``.
+        ``{"loss", "accuracy"}``. A NaN or infinite loss stops training at once with
+        ``TrainingDivergedError``.
         """
         images, labels = np.asarray(images), np.asarray(labels)
         rng = np.random.default_rng(seed)
@@ -128,6 +130,10 @@ class ScratchCNN:
                 loss, accuracy = self.train_batch(
                     images[batch], labels[batch], learn_rate
                 )
+                if not np.isfinite(loss):
+                    raise TrainingDivergedError(
+                        loss, epoch + 1, epochs, learn_rate, "training.learn_rate"
+                    )
                 loss_sum += loss * len(batch)
                 correct += accuracy * len(batch)
             logs = {"loss": loss_sum / n, "accuracy": correct / n}

@@ -83,6 +83,11 @@ def train_fold(
             "or build it with create_pipeline(k=...)."
         )
     size = len(x_train) // k
+    if size == 0:
+        raise ValueError(
+            f"Parameter boston_kfold.k is {k}, but the training set has only "
+            f"{len(x_train)} samples: use at most {len(x_train)} folds."
+        )
     validation = slice(fold * size, (fold + 1) * size)
     x_rest = np.concatenate([x_train[: validation.start], x_train[validation.stop :]])
     y_rest = np.concatenate([y_train[: validation.start], y_train[validation.stop :]])

@@ -1,0 +1,16 @@
+"""Errors of training, shared by the Keras loop and the NumPy CNN."""
+
+from __future__ import annotations
+
+
+class TrainingDivergedError(FloatingPointError):
+    """The loss became NaN or infinite: training stopped, nothing is saved."""
+
+    def __init__(
+        self, loss: float, epoch: int, epochs: int, learning_rate: float, parameter: str
+    ):
+        super().__init__(
+            f"Training diverged: the loss is {loss} at epoch {epoch} of {epochs}, so "
+            f"training stopped and no model is saved. Lower the learning rate "
+            f"({parameter} is {learning_rate:g}), or look for NaN/inf in the inputs."
+        )

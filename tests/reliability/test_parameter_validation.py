@@ -1,0 +1,57 @@
+"""``kedro run`` with invalid parameters stops before anything runs: a clear message,
+no MLflow run, no data loaded or written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.project import Project
+from tests.synthetic import sha256, write_boston_npz
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("params"))
+    write_boston_npz(project.raw / "boston_housing.npz")
+    (project.raw / "SHA256SUMS").write_text(
+        f"{sha256(project.raw / 'boston_housing.npz')}  boston_housing.npz\n"
+    )
+    return project
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("boston_kfold.training.epochs=0", "boston_kfold.training.epochs = 0"),
+        (
+            "boston_kfold.trainig.epochs=3",
+            "boston_kfold.trainig: unknown parameter; did you mean 'training'?",
+        ),
+        # Shapes the graph: checked when the pipeline is built.
+        (
+            "boston_kfold.k=one",
+            "boston_kfold.k = 'one': Input should be a valid integer",
+        ),
+        ("boston_kfld.k=3", "boston_kfld: unknown parameter section"),
+    ],
+    ids=["zero-epochs", "misspelled-key", "k-not-a-number", "misspelled-section"],
+)
+def test_kedro_run_stops_before_anything_runs(project, params, message):
+    done = project.kedro("run", "--pipeline=boston_kfold", "--params", params)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert message in output, output[-3000:]
+    assert "Running node" not in output
+    assert project.runs("boston_kfold") == []
+    written = [p for p in (project.path / "data").rglob("*") if p.is_file()]
+    assert sorted(p.name for p in written) == ["SHA256SUMS", "boston_housing.npz"]
+
+
+def test_parameters_of_other_pipelines_are_not_in_the_way(project):
+    run = project.run_pipeline(
+        "boston_kfold",
+        "--params",
+        "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2,"
+        "imdb.load.num_words=2",
+    )
+    assert run.info.status == "FINISHED"
