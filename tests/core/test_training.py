@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from keras_classics.core import models, training
+from keras_classics.core.errors import TrainingDivergedError
 from tests.synthetic import TINY_REGRESSOR_SPEC
 
 SPEC = TINY_REGRESSOR_SPEC
@@ -78,7 +79,7 @@ def test_callbacks_see_every_epoch_and_can_stop_training():
     assert len(history["loss"]) == 2  # stops once the huge min_delta is not met
 
 
-def test_terminate_on_nan_stops_a_diverging_fit():
+def test_a_diverging_fit_stops_at_once_and_raises():
     x, y = _data()
     model = models.from_config(
         models.to_config(
@@ -96,16 +97,13 @@ def test_terminate_on_nan_stops_a_diverging_fit():
         ),
         seed=0,
     )
-    history = training.fit(
-        model,
-        x,
-        y,
-        epochs=10,
-        batch_size=8,
-        callbacks=[keras.callbacks.TerminateOnNaN()],
-    )
-    assert len(history["loss"]) < 10
-    assert not np.isfinite(history["loss"][-1])
+    with pytest.raises(TrainingDivergedError, match="learning_rate is 1e\\+06"):
+        training.fit(model, x, y, epochs=10, batch_size=8)
+    # Keras' TerminateOnNaN stopped it in the epoch the loss became NaN or inf.
+    losses = model.history.history["loss"]
+    assert len(losses) < 10
+    assert not np.isfinite(losses[-1])
+    assert np.isfinite(losses[:-1]).all()
 
 
 @pytest.mark.parametrize(("epochs", "batch_size"), [(0, 8), (3, 0)])

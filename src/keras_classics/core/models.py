@@ -26,6 +26,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 APIS = ("sequential", "functional")
 
@@ -82,11 +83,13 @@ def to_config(model: keras.Model) -> dict[str, Any]:
 def from_config(config: dict[str, Any], seed: int | None = None) -> keras.Model:
     """A freshly initialised, compiled model from ``to_config`` data.
 
-    With a ``seed``, Python, NumPy and backend random states are seeded first, so the
-    initial weights (and every later random draw) are reproducible.
+    With a ``seed``, Python, NumPy and backend random states are seeded first and
+    TensorFlow's ops made deterministic (for the whole process), so the initial
+    weights, every later random draw and the training results are reproducible.
     """
     if seed is not None:
         keras.utils.set_random_seed(seed)
+        tf.config.experimental.enable_op_determinism()
     return keras.saving.deserialize_keras_object(config)
 
 

@@ -1,0 +1,46 @@
+"""Two ``kedro run`` at once on one project and one SQLite store: both are recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
+from tests.project import Project
+from tests.synthetic import sha256, write_boston_npz
+
+
+@pytest.mark.parametrize("store", ["new", "existing"])
+def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, store):
+    project = Project.copy_of_repo(tmp_path)
+    npz = project.raw / "boston_housing.npz"
+    write_boston_npz(npz)
+    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    if store == "existing":
+        project.mlflow().search_experiments()  # creates the schema
+    assert (project.path / "mlflow.db").exists() == (store == "existing")
+
+    names = ("a", "b")
+    started = [
+        project.start(
+            "run",
+            "--pipeline=boston_kfold",
+            "--params",
+            f"{QUICK},boston_kfold.seed={seed},run_name={name}",
+        )
+        for seed, name in enumerate(names)
+    ]
+    outputs = [process.communicate(timeout=900) for process in started]
+    for process, (stdout, stderr) in zip(started, outputs, strict=True):
+        assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+
+    runs = {run.info.run_name: run for run in project.runs("boston_kfold")}
+    assert set(runs) == set(names)
+    client = project.mlflow()
+    versions = set()
+    for run in runs.values():
+        assert run.info.status == "FINISHED"
+        assert set(run.data.metrics) >= FINAL_METRICS
+        (version,) = client.search_model_versions(f"run_id = '{run.info.run_id}'")
+        assert version.name == "boston_kfold"
+        versions.add(version.version)
+    assert len(versions) == 2
