@@ -1,0 +1,238 @@
+"""``kedro run --env=team`` against a team's ``mlflow server``: a PostgreSQL backend
+store, artifacts uploaded through the server to its ``--artifacts-destination``."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import psycopg
+import pytest
+from kedro.config import OmegaConfigLoader
+from mlflow import MlflowClient
+
+from keras_classics.hooks import MlflowExperimentHook
+from keras_classics.settings import CONFIG_LOADER_ARGS
+from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
+from tests.project import REPO, Project
+from tests.synthetic import sha256, write_boston_npz
+
+ROOT = os.geteuid() == 0
+# PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
+AS_OWNER = ["runuser", "-u", "postgres", "--"] if ROOT else []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def find_postgres() -> Path | None:
+    """The folder of PostgreSQL's server binaries (Debian's are not on PATH)."""
+    found = shutil.which("pg_ctl") or max(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), default=None
+    )
+    return Path(found).resolve().parent if found else None
+
+
+def postgres_bin() -> Path:
+    """``find_postgres()``, after installing Debian's package if needed (as .ci/run
+    does); skips the test when it is missing and cannot be installed."""
+    if find_postgres() is None and ROOT and shutil.which("apt-get"):
+        for command in ("update", "install -y postgresql"):
+            subprocess.run(
+                ["apt-get", "-qq", *command.split()],
+                env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
+                capture_output=True,
+                timeout=600,
+                check=False,
+            )
+    found = find_postgres()
+    if found is None:
+        pytest.skip("needs PostgreSQL (Debian's postgresql package): not installable")
+    return found
+
+
+def as_owner(*command: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*AS_OWNER, *map(str, command)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throwaway cluster on 127.0.0.1 and a free port, with a ``mlflow`` user and
+    database; yields the database's URI."""
+    bin_dir = postgres_bin()
+    # Not under pytest's tmp folder, which only root may enter.
+    folder = Path(tempfile.mkdtemp(prefix="keras_classics_pg_"))
+    if ROOT:
+        shutil.chown(folder, "postgres")
+    data, port = folder / "data", free_port()
+    try:
+        done = as_owner(
+            bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres",
+            "-E", "UTF8", "--no-locale", "--no-sync",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        done = as_owner(
+            bin_dir / "pg_ctl", "-D", data, "-l", folder / "postgres.log", "-w",
+            "-o", f"-h 127.0.0.1 -p {port} -k {folder} -F", "start",
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        with psycopg.connect(
+            host="127.0.0.1", port=port, user="postgres", autocommit=True
+        ) as admin:
+            admin.execute("CREATE USER mlflow")
+            admin.execute("CREATE DATABASE mlflow OWNER mlflow")
+        yield f"postgresql://mlflow@127.0.0.1:{port}/mlflow"
+    finally:
+        pid_file = data / "postmaster.pid"
+        pid = int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+        stopped = as_owner(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "stop")
+        if pid and stopped.returncode != 0:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGQUIT)  # PostgreSQL's immediate shutdown
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(postgres, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """``mlflow server`` on ``postgres``, serving artifacts from a folder of its own;
+    yields its URL and that folder."""
+    folder = tmp_path_factory.mktemp("mlflow_server")
+    artifacts, port = folder / "artifacts", free_port()
+    log = folder / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "mlflow", "server"),
+                *("--backend-store-uri", postgres),
+                *("--serve-artifacts", "--artifacts-destination", str(artifacts)),
+                *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+            ],
+            cwd=folder,
+            # No job runner (GenAI jobs, unused here): 8 fewer processes, and no
+            # huey store left behind in /dev/shm.
+            env=os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                alive = process.poll() is None and time.monotonic() < deadline
+                assert alive, log.read_text()[-3000:]
+                time.sleep(0.5)
+        yield url, artifacts
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it died on start
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def team_run(server, tmp_path_factory):
+    url, _ = server
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("team"))
+    npz = project.raw / "boston_housing.npz"
+    write_boston_npz(npz)
+    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    done = project.kedro(
+        "run",
+        "--env=team",
+        "--pipeline=boston_kfold",
+        "--params",
+        QUICK,
+        env={"MLFLOW_TRACKING_URI": url},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    client = MlflowClient(url)
+    experiment = client.get_experiment_by_name("boston_kfold")
+    (run,) = client.search_runs([experiment.experiment_id])
+    return project, client, run
+
+
+def test_team_env_points_at_a_server_and_keeps_base_settings(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    loader = OmegaConfigLoader(str(REPO / "conf"), env="team", **CONFIG_LOADER_ARGS)
+    mlflow_yml = loader["mlflow"]
+    assert mlflow_yml["server"]["mlflow_tracking_uri"] == "http://127.0.0.1:5000"
+    assert mlflow_yml["tracking"]["params"]["dict_params"]["flatten"] is True
+
+    context = SimpleNamespace(config_loader=loader, project_path=tmp_path)
+    MlflowExperimentHook().after_context_created(context)
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.e2e
+def test_the_run_is_finished_on_the_server_with_metrics_params_and_model(team_run):
+    project, client, run = team_run
+    assert run.info.status == "FINISHED"
+    assert set(run.data.metrics) >= FINAL_METRICS
+    params = run.data.params
+    assert params["boston_kfold.k"] == "4"
+    assert params["boston_kfold.training.epochs"] == "3"
+    assert params["boston_kfold.final_epochs"] == "2"
+    (version,) = client.search_model_versions(f"run_id = '{run.info.run_id}'")
+    assert version.name == "boston_kfold"
+    assert float(version.tags["test_mae"]) == run.data.metrics["test_mae"]
+    for local_store in ("mlflow.db", "mlruns", "mlartifacts"):
+        assert not (project.path / local_store).exists(), local_store
+
+
+@pytest.mark.e2e
+def test_the_run_is_stored_in_postgresql(team_run, postgres):
+    _, _, run = team_run
+    with psycopg.connect(postgres) as database:
+        runs = database.execute(
+            "SELECT runs.status, experiments.name FROM runs JOIN experiments"
+            " USING (experiment_id) WHERE run_uuid = %s",
+            (run.info.run_id,),
+        )
+        assert runs.fetchall() == [("FINISHED", "boston_kfold")]
+        versions = database.execute(
+            "SELECT name FROM model_versions WHERE run_id = %s", (run.info.run_id,)
+        )
+        assert versions.fetchall() == [("boston_kfold",)]
+
+
+@pytest.mark.e2e
+def test_artifacts_are_uploaded_to_the_servers_destination(team_run, server):
+    _, artifacts = server
+    _, client, run = team_run
+    served = "mlflow-artifacts:/"
+    assert run.info.artifact_uri.startswith(served)
+    run_folder = artifacts / run.info.artifact_uri.removeprefix(served)
+    assert {"metrics.json", "validation_mae.png"} <= {
+        path.name for path in run_folder.iterdir()
+    }
+    (model,) = client.search_logged_models(
+        [run.info.experiment_id], f"source_run_id = '{run.info.run_id}'"
+    )
+    model_folder = artifacts / model.artifact_location.removeprefix(served)
+    assert (model_folder / "MLmodel").is_file()
