@@ -25,10 +25,12 @@ from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro_mlflow.framework.hooks.utils import _flatten_dict
-from mlflow.entities import RunStatus
+from mlflow.entities import Param, RunStatus
 
+from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import validate
 from keras_classics.pipelines import PARAMETER_SCHEMAS
+from keras_classics.sweeps import VARIANT_TAG
 
 RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -63,11 +65,18 @@ class ParameterValidationHook:
         names = pipeline_label(run_params).split("+")
         if "__default__" in names:
             names = list(PARAMETER_SCHEMAS)
+        sweeps = configured_sweeps(PipelineShapeHook.config_loader)
         validate(
             catalog.load("parameters"),
             PARAMETER_SCHEMAS,
             [name for name in names if name in PARAMETER_SCHEMAS],
-            extra_keys=("run_name",),
+            extra_keys=("run_name", *sweeps),
+            variants={
+                f"{name}.{variant}.{sweeps[name].pipeline}": sweeps[name].pipeline
+                for name in names
+                if name in sweeps
+                for variant in sweeps[name].overrides()
+            },
         )
 
 
@@ -79,11 +88,11 @@ class PipelineShapeHook:
     ``register_pipelines``, which Kedro calls without arguments: it reads them here.
     """
 
-    run_parameters: dict[str, Any] | None = None
+    config_loader = None
 
     @hook_impl
     def after_context_created(self, context: KedroContext) -> None:
-        PipelineShapeHook.run_parameters = context.config_loader["parameters"]
+        PipelineShapeHook.config_loader = context.config_loader
         # Rebuilt on next use (the package name is known once the project is configured).
         project.pipelines.configure(f"{project.PACKAGE_NAME}.pipeline_registry")
 
@@ -143,13 +152,13 @@ class MlflowExperimentHook:
         self._context = context
         # mlflow.yml's default, sqlite:///mlflow.db, is relative to the working
         # directory: anchor it at the project root (before kedro-mlflow reads it), so
-        # that a notebook in notebooks/ and `kedro run` share one store. An explicit
-        # MLFLOW_TRACKING_URI, or a URI written in an env's mlflow.yml, still wins.
-        if "MLFLOW_TRACKING_URI" not in os.environ:
+        # that a notebook in notebooks/ and `kedro run` share one store. Any other URI
+        # (MLFLOW_TRACKING_URI, or an env's mlflow.yml such as conf/team) is left as is.
+        mlflow_yml = context.config_loader["mlflow"]
+        if mlflow_yml["server"]["mlflow_tracking_uri"] == "sqlite:///mlflow.db":
             default_store = context.project_path / "mlflow.db"
             os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{default_store.as_posix()}"
             # mlflow.yml's placeholder experiment, created by kedro-mlflow at start-up.
-            mlflow_yml = context.config_loader["mlflow"]
             create_store(default_store, mlflow_yml["tracking"]["experiment"]["name"])
 
     @hook_impl(tryfirst=True)
@@ -165,10 +174,47 @@ class MlflowExperimentHook:
             config.tracking.run.name = run_name(run_params)
 
 
+def start_variant_runs(run, names: list[str], parameters: dict[str, Any]) -> list[str]:
+    """A nested run per variant of the sweeps among ``names``, under ``run``, named
+    after the variant and its overrides, with the variant's parameters (flattened as
+    for a plain run of its pipeline, so runs compare side by side); their ids."""
+    client = mlflow.MlflowClient()
+    sweeps = configured_sweeps(PipelineShapeHook.config_loader)
+    run_ids = []
+    for name in (name for name in names if name in sweeps):
+        sweep = sweeps[name]
+        for variant, section in parameters[name].items():
+            changes = ",".join(f"{k}={v}" for k, v in section["overrides"].items())
+            child = client.create_run(
+                run.info.experiment_id,
+                run_name=f"{name}.{variant} {changes}",
+                tags={
+                    "mlflow.parentRunId": run.info.run_id,
+                    VARIANT_TAG: f"{name}.{variant}",
+                    "pipeline": sweep.pipeline,
+                },
+            )
+            flat = _flatten_dict({sweep.pipeline: section[sweep.pipeline]}, sep=".")
+            params = [Param(key, str(value)) for key, value in flat.items()]
+            for start in range(0, len(params), 100):  # MLflow's limit per request
+                client.log_batch(child.info.run_id, params=params[start : start + 100])
+            run_ids.append(child.info.run_id)
+    return run_ids
+
+
 def _end_runs_as_killed(number: int, frame) -> None:
     """Ctrl-C or ``kill``: mark the MLflow runs KILLED (not FINISHED, as MLflow's exit
     handler would), then stop like Ctrl-C, so every ``finally`` cleans up."""
+    client = mlflow.MlflowClient()
     while run := mlflow.active_run():
+        for child in client.search_runs(
+            [run.info.experiment_id],
+            f"tags.`mlflow.parentRunId` = '{run.info.run_id}' "
+            "and attributes.status = 'RUNNING'",
+        ):
+            client.set_terminated(
+                child.info.run_id, RunStatus.to_string(RunStatus.KILLED)
+            )
         logger.warning(
             "Stopped by %s: MLflow run %s ends as KILLED.",
             signal.Signals(number).name,
@@ -185,6 +231,7 @@ class MlflowRunHook:
         self._saved_environment: dict[str, str | None] = {}
         self._run_id: str | None = None
         self._saved_handlers: dict[int, Any] = {}
+        self._variant_runs: list[str] = []
 
     @hook_impl(trylast=True)
     def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
@@ -194,6 +241,9 @@ class MlflowRunHook:
         self._run_id = run.info.run_id
         mlflow.set_tag("pipeline", pipeline_label(run_params))
         mlflow.log_params(_flatten_dict(self._parameters(run_params, catalog), sep="."))
+        self._variant_runs = start_variant_runs(
+            run, pipeline_label(run_params).split("+"), catalog.load("parameters")
+        )
         self._saved_environment = {
             name: os.environ.get(name) for name in RUN_ENVIRONMENT
         }
@@ -208,22 +258,38 @@ class MlflowRunHook:
     @staticmethod
     def _parameters(run_params: dict[str, Any], catalog) -> dict[str, Any]:
         """Every parameter of the pipelines being run (all of them for the default),
-        including those that only shape the graph, such as ``imdb.input``."""
+        including those that only shape the graph, such as ``imdb.input``; for a
+        sweep, its definition (each variant's parameters go to its nested run)."""
         parameters = catalog.load("parameters")
+        sweeps = configured_sweeps(PipelineShapeHook.config_loader)
         names = pipeline_label(run_params).split("+")
         if "__default__" in names:
-            return parameters
-        return {name: parameters[name] for name in names if name in parameters}
+            return {
+                name: value for name, value in parameters.items() if name not in sweeps
+            }
+        return {
+            name: vars(sweeps[name]) if name in sweeps else parameters[name]
+            for name in names
+            if name in parameters
+        }
 
     @hook_impl
     def after_pipeline_run(self) -> None:
+        self._end_variant_runs(RunStatus.FINISHED)
         self._restore_environment()
         if self._run_id:
             tag_registered_versions(self._run_id)
 
     @hook_impl
     def on_pipeline_error(self) -> None:
+        self._end_variant_runs(RunStatus.FAILED)
         self._restore_environment()
+
+    def _end_variant_runs(self, status: int) -> None:
+        client = mlflow.MlflowClient()
+        for run_id in self._variant_runs:
+            client.set_terminated(run_id, RunStatus.to_string(status))
+        self._variant_runs = []
 
     def _restore_environment(self) -> None:
         for number, handler in self._saved_handlers.items():

@@ -9,30 +9,55 @@ from typing import Any
 from kedro.framework.project import find_pipelines, settings
 from kedro.pipeline import Pipeline
 
+from keras_classics import sweeps
+from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import field_value
 from keras_classics.hooks import PipelineShapeHook
 from keras_classics.pipelines import PARAMETER_SCHEMAS, boston_kfold, imdb, mnist
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline under ``pipelines/``; ``__default__`` runs them all.
+    """Every pipeline under ``pipelines/``; ``__default__`` runs them all. And one
+    pipeline per sweep of ``sweeps.yml`` (``keras_classics.sweeps``), not in the
+    default.
 
     Some parameters shape the graph itself: ``boston_kfold.k`` (one training node per
-    fold), ``imdb.input`` (token ids or raw review texts) and ``mnist.dataset``. They come from the run's
-    own parameters when a Kedro session prepares a run, else from ``conf/`` in the
-    working directory (the project root), with ``KEDRO_ENV``.
+    fold), ``imdb.input`` (token ids or raw review texts) and ``mnist.dataset``. They
+    come from the run's own parameters when a Kedro session prepares a run, else from
+    ``conf/`` in the working directory (the project root), with ``KEDRO_ENV``.
     """
     pipelines = find_pipelines(raise_errors=True)
-    parameters = PipelineShapeHook.run_parameters or _configured_parameters()
-    pipelines["boston_kfold"] = boston_kfold.create_pipeline(
-        k=_shape(parameters, "boston_kfold", "k")
-    )
-    pipelines["imdb"] = imdb.create_pipeline(input=_shape(parameters, "imdb", "input"))
-    pipelines["mnist"] = mnist.create_pipeline(
-        dataset=_shape(parameters, "mnist", "dataset")
-    )
+    config_loader = PipelineShapeHook.config_loader
+    if config_loader is None:  # not in a session: conf/ of the working directory
+        config_loader = _config_loader()
+    parameters = config_loader["parameters"]
+    for name in SHAPED:
+        pipelines[name] = _shaped(name, parameters[name])
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    for name, sweep in configured_sweeps(config_loader).items():
+        pipelines[name] = sweeps.create_pipeline(
+            sweep,
+            sweep.parameters(parameters[sweep.pipeline]),
+            lambda section, base=sweep.pipeline: (
+                _shaped(base, section) if base in SHAPED else pipelines[base]
+            ),
+        )
     return pipelines
+
+
+SHAPED = {
+    "boston_kfold": lambda section: boston_kfold.create_pipeline(k=section["k"]),
+    "imdb": lambda section: imdb.create_pipeline(input=section["input"]),
+    "mnist": lambda section: mnist.create_pipeline(dataset=section["dataset"]),
+}
+SHAPING_PARAMETER = {"boston_kfold": "k", "imdb": "input", "mnist": "dataset"}
+
+
+def _shaped(name: str, section: dict[str, Any]) -> Pipeline:
+    """The pipeline built from its section of the parameters, its graph-shaping
+    parameter checked first."""
+    _shape({name: section}, name, SHAPING_PARAMETER[name])
+    return SHAPED[name](section)
 
 
 def _shape(parameters: dict[str, Any], name: str, key: str) -> Any:
@@ -41,10 +66,9 @@ def _shape(parameters: dict[str, Any], name: str, key: str) -> Any:
     return field_value(parameters, PARAMETER_SCHEMAS[name], name, key)
 
 
-def _configured_parameters() -> dict[str, Any]:
-    loader = settings.CONFIG_LOADER_CLASS(
+def _config_loader():
+    return settings.CONFIG_LOADER_CLASS(
         conf_source=str(Path.cwd() / settings.CONF_SOURCE),
         env=os.environ.get("KEDRO_ENV"),
         **settings.CONFIG_LOADER_ARGS,
     )
-    return loader["parameters"]

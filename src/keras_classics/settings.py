@@ -2,6 +2,7 @@
 
 from omegaconf.resolvers import oc
 
+from keras_classics.context import ProjectContext
 from keras_classics.hooks import (
     MlflowExperimentHook,
     MlflowRunHook,
@@ -26,5 +27,10 @@ CONFIG_LOADER_ARGS = {
     # ${oc.env:NAME,default} in any config file (mlflow.yml: MLFLOW_TRACKING_URI).
     "custom_resolvers": {"oc.env": oc.env},
     # mlflow.yml, as kedro-mlflow reads it (MlflowExperimentHook reads it first).
-    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"]},
+    "config_patterns": {
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "sweeps": ["sweeps*", "sweeps*/**"],  # keras_classics.sweeps
+    },
 }
+
+CONTEXT_CLASS = ProjectContext

@@ -250,10 +250,13 @@ def validate(
     schemas: Mapping[str, type[Section]],
     names: list[str],
     extra_keys: tuple[str, ...] = (),
+    variants: Mapping[str, str] | None = None,
 ) -> None:
     """Check ``parameters[name]`` against ``schemas[name]`` for each of ``names``, and
     that every top-level key is a pipeline's section or one of ``extra_keys``; raise one
-    ``ParameterError`` listing every problem."""
+    ``ParameterError`` listing every problem. ``variants`` maps dotted paths of sweep
+    variants' sections (``boston_kfold_sweep.v3.boston_kfold``) to their schema's name.
+    """
     known = [*schemas, *extra_keys]
     problems = [
         f"{key}: unknown parameter section{_suggest(key, known)}"
@@ -262,6 +265,11 @@ def validate(
     ]
     for name in names:
         problems += _problems(name, schemas[name], parameters.get(name, {}))
+    for path, name in (variants or {}).items():
+        section = parameters
+        for part in path.split("."):
+            section = section[part]
+        problems += _problems(path, schemas[name], section)
     _raise_if_any(problems)
 
 

@@ -17,6 +17,7 @@ distributed runner (``keras_classics.hooks.MlflowRunHook`` exports it).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric
 
 from keras_classics.core.atomic import AtomicDataset
+from keras_classics.sweeps import VARIANT_TAG
 
 MAX_METRICS_PER_BATCH = 1000
 
@@ -41,14 +43,34 @@ def active_run_id() -> str | None:
     return run.info.run_id if run else os.environ.get("MLFLOW_RUN_ID") or None
 
 
-def _required_run_id() -> str:
+def _required_run_id(nested_run: str | None = None) -> str:
+    """The current run's id, or that of its child tagged ``nested_run``."""
     run_id = active_run_id()
     if run_id is None:
         raise DatasetError(
             "No MLflow run is active to log to. Run the pipeline with `kedro run` "
             "(kedro-mlflow starts the run), or set MLFLOW_RUN_ID."
         )
-    return run_id
+    return run_id if nested_run is None else nested_run_id(run_id, nested_run)
+
+
+@functools.cache
+def nested_run_id(parent_run_id: str, name: str) -> str:
+    """The child run of ``parent_run_id`` tagged ``keras_classics.variant = name``
+    (created before the pipeline runs by ``keras_classics.hooks.MlflowRunHook``)."""
+    client = MlflowClient()
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    found = client.search_runs(
+        [experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent_run_id}' "
+        f"and tags.`{VARIANT_TAG}` = '{name}'",
+    )
+    if len(found) != 1:
+        raise DatasetError(
+            f"Expected one nested MLflow run {name!r} under run {parent_run_id}, found "
+            f"{len(found)}: run sweeps with `kedro run --pipeline=<sweep>`."
+        )
+    return found[0].info.run_id
 
 
 class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
@@ -59,16 +81,20 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
     """
 
     def __init__(
-        self, prefix: str | None = None, metadata: dict[str, Any] | None = None
+        self,
+        prefix: str | None = None,
+        nested_run: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ):
         self._prefix = prefix
+        self._nested_run = nested_run
         self.metadata = metadata
         self._logging_activated = True  # kedro-mlflow switches this off with tracking
 
     def _save(self, data: Metrics) -> None:
         if not self._logging_activated:
             return
-        run_id = _required_run_id()
+        run_id = _required_run_id(self._nested_run)
         timestamp = int(time.time() * 1000)
         metrics = []
         for key, value in data.items():
@@ -88,7 +114,7 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
 
     def _load(self) -> dict[str, list[float]]:
         client = MlflowClient()
-        run_id = _required_run_id()
+        run_id = _required_run_id(self._nested_run)
         keys = client.get_run(run_id).data.metrics
         if self._prefix:
             keys = [key for key in keys if key.startswith(f"{self._prefix}.")]
@@ -103,7 +129,7 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
         }
 
     def _describe(self) -> dict[str, Any]:
-        return {"prefix": self._prefix}
+        return {"prefix": self._prefix, "nested_run": self._nested_run}
 
 
 class MlflowArtifactDataset(AbstractDataset[Any, Any]):
@@ -119,9 +145,11 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
         self,
         dataset: dict[str, Any],
         artifact_path: str | None = None,
+        nested_run: str | None = None,
         metadata: dict[str, Any] | None = None,
     ):
         self._dataset = AtomicDataset(dataset)
+        self._nested_run = nested_run
         self._local_path = Path(dataset["filepath"])
         self._artifact_path = artifact_path
         self.metadata = metadata
@@ -133,7 +161,9 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
         self._dataset.save(data)
         if self._logging_activated:
             MlflowClient().log_artifact(
-                _required_run_id(), str(self._local_path), self._artifact_path
+                _required_run_id(self._nested_run),
+                str(self._local_path),
+                self._artifact_path,
             )
 
     def _load(self) -> Any:
@@ -143,4 +173,5 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
         return {
             "dataset": self._dataset._describe(),
             "artifact_path": self._artifact_path,
+            "nested_run": self._nested_run,
         }

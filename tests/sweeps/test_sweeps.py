@@ -1,0 +1,157 @@
+"""Sweeps: grids expanded into namespaced pipeline copies, nested MLflow runs under
+the sweep's run, a summary table and the best variant."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from keras_classics import sweeps
+from keras_classics.core.parameters import ParameterError, validate
+from keras_classics.pipelines import PARAMETER_SCHEMAS
+from tests.core.test_parameters import DEFAULTS
+from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS
+from tests.project import Project
+from tests.synthetic import sha256, write_boston_npz
+
+GRID = {
+    "model.layers.0.units": [32, 64],
+    "model.layers.1.units": [32, 64],
+    "model.compile.optimizer.learning_rate": [0.001, 0.0005],
+}
+SWEEP = sweeps.Sweep("boston_kfold_sweep", "boston_kfold", GRID, "mean_fold_val_mae")
+QUICK = (
+    "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2,boston_kfold.k=2,"
+    "boston_kfold.curve.skip_epochs=0"
+)
+
+
+def test_every_combination_is_a_variant_with_its_overrides_applied():
+    variants = SWEEP.parameters(DEFAULTS["boston_kfold"])
+    assert list(variants) == [f"v{i}" for i in range(8)]
+    assert variants["v5"]["overrides"] == {
+        "model.layers.0.units": 64,
+        "model.layers.1.units": 32,
+        "model.compile.optimizer.learning_rate": 0.0005,
+    }
+    section = variants["v5"]["boston_kfold"]
+    assert [layer.get("units") for layer in section["model"]["layers"]] == [64, 32, 1]
+    assert section["model"]["compile"]["optimizer"]["learning_rate"] == 0.0005
+    assert section["training"] == DEFAULTS["boston_kfold"]["training"]
+    assert DEFAULTS["boston_kfold"]["model"]["layers"][0]["units"] == 64  # untouched
+
+
+def test_a_grid_path_that_is_not_a_parameter_is_refused():
+    typo = sweeps.Sweep("s", "boston_kfold", {"model.layer.0.units": [1]}, "m")
+    with pytest.raises(ValueError, match="'model.layer.0.units' is not a parameter"):
+        typo.parameters(DEFAULTS["boston_kfold"])
+
+
+def test_incomplete_sweep_definitions_are_refused():
+    with pytest.raises(ValueError, match="s needs pipeline, grid and metric"):
+        sweeps.load({"s": {"pipeline": "boston_kfold", "grid": GRID}})
+
+
+def test_invalid_variant_parameters_name_the_variant():
+    bad = sweeps.Sweep(
+        "s", "boston_kfold", {"model.compile.optimizer.learning_rate": [0.1, -1]}, "m"
+    )
+    parameters = sweeps.with_variants(DEFAULTS, {"s": bad})
+    with pytest.raises(ParameterError) as raised:
+        validate(
+            parameters,
+            PARAMETER_SCHEMAS,
+            [],
+            extra_keys=("s",),
+            variants={
+                "s.v0.boston_kfold": "boston_kfold",
+                "s.v1.boston_kfold": "boston_kfold",
+            },
+        )
+    message = str(raised.value)
+    assert "s.v1.boston_kfold.model.compile.optimizer" in message
+    assert "learning_rate must be a number > 0, not -1" in message
+    assert "s.v0" not in message
+
+
+@pytest.mark.parametrize(("goal", "best"), [("minimize", "v1"), ("maximize", "v0")])
+def test_summary_ranks_variants_by_the_metric(goal, best):
+    sweep = sweeps.Sweep("s", "boston_kfold", {"k": [2, 3]}, "mae", goal)
+    table, chosen, metrics = sweeps.summarise(
+        sweep, ["v0", "v1"], {"k": 2}, {"k": 3}, {"mae": 3.0}, {"mae": 2.0}
+    )
+    assert table.iloc[0]["variant"] == best
+    assert list(table.columns) == ["variant", "k", "mae"]
+    assert chosen["variant"] == f"s.{best}"
+    assert metrics == {"best_mae": chosen["value"]}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("sweep"))
+    npz = project.raw / "boston_housing.npz"
+    write_boston_npz(npz)
+    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    return project
+
+
+@pytest.mark.parametrize("runner", ["SequentialRunner", "ParallelRunner"])
+def test_sweep_run_is_a_parent_with_a_nested_run_per_variant(project, runner):
+    before = {run.info.run_id for run in project.runs("boston_kfold_sweep")}
+    done = project.kedro(
+        "run", "--pipeline=boston_kfold_sweep", f"--runner={runner}", "--params", QUICK
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (parent,) = [
+        run
+        for run in project.runs("boston_kfold_sweep")
+        if run.info.run_id not in before and "mlflow.parentRunId" not in run.data.tags
+    ]
+    client = project.mlflow()
+    children = client.search_runs(
+        [parent.info.experiment_id],
+        f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'",
+    )
+    assert parent.info.status == "FINISHED"
+    assert len(children) == 8
+    by_variant = {run.data.tags[sweeps.VARIANT_TAG]: run for run in children}
+    assert sorted(by_variant) == [f"boston_kfold_sweep.v{i}" for i in range(8)]
+    for run in children:
+        assert run.info.status == "FINISHED"
+        assert set(run.data.metrics) >= FINAL_METRICS - {
+            "fold_2_val_mae",
+            "fold_3_val_mae",
+        }
+        assert {a.path for a in client.list_artifacts(run.info.run_id)} == {
+            "metrics.json",
+            "validation_mae.png",
+        }
+        assert run.data.params["boston_kfold.k"] == "2"
+    # Variants differ exactly at the grid's paths.
+    v0, v7 = (by_variant[f"boston_kfold_sweep.v{i}"].data.params for i in (0, 7))
+    differing = {key for key in v0 if v0[key] != v7[key]}
+    assert differing == {
+        "boston_kfold.model.layers",
+        "boston_kfold.model.compile.optimizer.learning_rate",
+    } or differing == {f"boston_kfold.{path}" for path in GRID}
+
+    summary = pd.read_csv(
+        project.path / "data/08_reporting/boston_kfold_sweep/sweep_summary.csv"
+    )
+    assert len(summary) == 8
+    assert summary["mean_fold_val_mae"].is_monotonic_increasing
+    best = json.loads(
+        (
+            project.path / "data/08_reporting/boston_kfold_sweep/best_variant.json"
+        ).read_text()
+    )
+    best_run = by_variant[best["variant"]]
+    assert best["value"] == pytest.approx(min(summary["mean_fold_val_mae"]))
+    assert best_run.data.metrics["mean_fold_val_mae"] == pytest.approx(best["value"])
+    assert parent.data.metrics["best_mean_fold_val_mae"] == pytest.approx(best["value"])
+    assert {a.path for a in client.list_artifacts(parent.info.run_id)} == {
+        "sweep_summary.csv",
+        "best_variant.json",
+    }
