@@ -9,8 +9,13 @@ class TrainingDivergedError(FloatingPointError):
     def __init__(
         self, loss: float, epoch: int, epochs: int, learning_rate: float, parameter: str
     ):
+        self._arguments = (loss, epoch, epochs, learning_rate, parameter)
         super().__init__(
             f"Training diverged: the loss is {loss} at epoch {epoch} of {epochs}, so "
             f"training stopped and no model is saved. Lower the learning rate "
             f"({parameter} is {learning_rate:g}), or look for NaN/inf in the inputs."
         )
+
+    def __reduce__(self):
+        """Rebuilt from its arguments: it crosses processes (Parallel, Dask runners)."""
+        return type(self), self._arguments

@@ -1,0 +1,225 @@
+"""``DaskRunner`` runs a pipeline's nodes on a ``dask.distributed`` cluster, adapted from
+Kedro's deployment recipe (https://docs.kedro.org/en/stable/deploy/supported-platforms/dask/).
+
+The cluster is the scheduler at ``address`` (``--runner-params=address=tcp://...``),
+else at Dask's ``scheduler-address`` setting (``DASK_SCHEDULER_ADDRESS``, or a Dask
+config file), else a ``LocalCluster`` started for the run and closed after it::
+
+    dask scheduler --host 127.0.0.1 --port 8786
+    dask worker tcp://127.0.0.1:8786 --nthreads 1  # as many as wanted
+    DASK_SCHEDULER_ADDRESS=tcp://127.0.0.1:8786 \\
+        kedro run --pipeline=boston_kfold --runner=keras_classics.runner.DaskRunner
+
+Workers need this project installed (restart them after changing its code), and the
+run's data folder and MLflow store within reach. A worker process runs one node at a
+time, since nodes use process-wide environment variables (the MLflow run to log into,
+``KERAS_CLASSICS_MIRROR``...): give workers one thread each (``--nthreads 1``), more
+would only wait.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from concurrent.futures import Executor, Future
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import dask
+import mlflow
+from distributed import Client, LocalCluster, get_client
+from kedro.framework import project
+from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
+from kedro.io import AbstractDataset, MemoryDataset
+from kedro.runner import AbstractRunner
+from kedro.runner.task import Task
+from mlflow.tracking.fluent import _active_run_stack
+
+from keras_classics.datasets.raw_dataset import MIRROR_ENV
+from keras_classics.hooks import RUN_ENVIRONMENT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from kedro.io import CatalogProtocol
+    from kedro.pipeline import Pipeline
+    from kedro.pipeline.node import Node
+    from pluggy import PluginManager
+
+# Set for each node as they are in the process of `kedro run`.
+FORWARDED_ENVIRONMENT = (*RUN_ENVIRONMENT, MIRROR_ENV, "KERAS_HOME")
+_ONE_NODE_AT_A_TIME = threading.Lock()
+
+
+class DaskDataset(AbstractDataset[Any, Any]):
+    """Data handed from node to node on the cluster, published under ``name``.
+
+    Saved by the task that produced it, it stays on that task's worker until released;
+    loaded by any task, or by the ``kedro run`` process.
+    """
+
+    _EPHEMERAL = True  # for Kedro's resume suggestions: gone after the run
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def _save(self, data: Any) -> None:
+        client = get_client()
+        (future,) = client.scatter([data], hash=False)
+        client.publish_dataset(future, name=self._name, override=True)
+
+    def _load(self) -> Any:
+        return get_client().get_dataset(self._name).result()
+
+    def _release(self) -> None:
+        get_client().unpublish_dataset(self._name)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"name": self._name}
+
+
+class DaskRunner(AbstractRunner):
+    """Runs each node on a Dask worker as soon as its inputs are ready; the
+    pipeline's in-memory datasets become ``DaskDataset``s, kept on the cluster."""
+
+    def __init__(self, address: str | None = None, is_async: bool = False):
+        """
+        Args:
+            address: The Dask scheduler's; default: Dask's ``scheduler-address``
+                setting, else a ``LocalCluster`` for the run.
+            is_async: Load and save each node's inputs and outputs in threads.
+        """
+        super().__init__(is_async=is_async)
+        self._address = address
+        self._client: Client | None = None
+
+    def _run(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        prefix = uuid.uuid4().hex  # apart from other runs' on the same cluster
+        in_memory = {
+            name
+            for name in pipeline.datasets()
+            if isinstance(catalog.get(name), MemoryDataset) and not catalog.exists(name)
+        }
+        # Swapped as SharedMemoryDataCatalog.set_manager_datasets does (`catalog[name]`
+        # would warn "Replacing dataset" for each).
+        for name in in_memory:
+            catalog._datasets[name] = DaskDataset(f"{prefix}/{name}")
+        workers = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
+        with self._connect(min(workers, os.cpu_count() or 1)) as self._client:
+            try:
+                super()._run(pipeline, catalog, hook_manager, run_id)
+                for name in in_memory & pipeline.outputs():  # kept after the cluster
+                    catalog._datasets[name] = MemoryDataset(catalog.load(name))
+            finally:
+                for name in self._client.list_datasets():
+                    if name.startswith(f"{prefix}/"):
+                        self._client.unpublish_dataset(name)
+
+    @contextmanager
+    def _connect(self, workers: int) -> Iterator[Client]:
+        address = self._address or dask.config.get("scheduler-address", None)
+        with ExitStack() as stack:
+            if not address:
+                address = stack.enter_context(
+                    LocalCluster(n_workers=workers, threads_per_worker=1)
+                )
+                self._logger.info("Started %s for this run", address)
+            client = stack.enter_context(Client(address))
+            self._logger.info(
+                "Running nodes on %s (dashboard: %s)", client, client.dashboard_link
+            )
+            yield client
+
+    def _get_executor(self, max_workers: int) -> Executor:
+        environment = {
+            name: os.environ[name]
+            for name in FORWARDED_ENVIRONMENT
+            if name in os.environ
+        }
+        return _NodeExecutor(
+            self._client, environment, project.PACKAGE_NAME, dict(project.LOGGING)
+        )
+
+
+class _NodeExecutor(Executor):
+    """Where ``AbstractRunner._run`` submits each node's ``Task``: to the cluster."""
+
+    def __init__(self, client: Client, *context: Any):
+        self._executor = client.get_executor(pure=False)
+        self._context = context
+
+    def submit(self, task: Task) -> Future[Node]:
+        return self._executor.submit(
+            _run_node,
+            task.node,
+            task.catalog,
+            task.is_async,
+            task.run_id,
+            *self._context,
+            key=f"{task.node.name}-{uuid.uuid4().hex}",  # as on the Dask dashboard
+        )
+
+    def __exit__(self, error: type[BaseException] | None, *_: Any) -> None:
+        # After a failure, cancel the nodes still to run (Dask lets running ones end).
+        self._executor.shutdown(wait=error is None)
+
+
+def _run_node(  # noqa: PLR0913
+    node: Node,
+    catalog: CatalogProtocol,
+    is_async: bool,
+    run_id: str | None,
+    environment: dict[str, str],
+    package_name: str | None,
+    logging_config: dict[str, Any],
+) -> Node:
+    """Run ``node`` in a Dask worker, as it would run in the ``kedro run`` process."""
+    with _ONE_NODE_AT_A_TIME:
+        if package_name != project.PACKAGE_NAME:  # a worker started on its own
+            project.configure_project(package_name)
+            project.configure_logging(logging_config)
+        # The project's hooks only: plugins' hooks are set up by the `kedro run`
+        # process and have no state here (kedro-mlflow's, which logs node parameters,
+        # no config: keras_classics.hooks.MlflowRunHook logs them all once, there).
+        hook_manager = _create_hook_manager()
+        _register_hooks(hook_manager, project.settings.HOOKS)
+        get_client()  # the worker's client, found by `is_async` threads once it exists
+        with _environment(environment), _mlflow_run(environment.get("MLFLOW_RUN_ID")):
+            return Task(node, catalog, is_async, hook_manager, run_id).execute()
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set ``variables`` in ``os.environ``, then restore them."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def _mlflow_run(run_id: str | None) -> Iterator[None]:
+    """Make ``run_id`` the active MLflow run in this thread, as it is in the ``kedro
+    run`` process (a model logged without one would belong to no run)."""
+    if run_id:
+        mlflow.start_run(run_id=run_id)
+    try:
+        yield
+    finally:
+        # Let it go without ending it, or the next node run in this thread, maybe of
+        # another `kedro run`, would log into it.
+        while mlflow.active_run():
+            _active_run_stack.get().pop()

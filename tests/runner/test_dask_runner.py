@@ -1,0 +1,182 @@
+"""``kedro run --runner=keras_classics.runner.DaskRunner`` for real: on a ``dask
+scheduler`` with two ``dask worker`` processes, and on a LocalCluster of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from distributed import Client
+
+from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
+from tests.project import Project
+from tests.synthetic import sha256, write_boston_npz
+
+pytestmark = pytest.mark.e2e
+
+RUNNER = "--runner=keras_classics.runner.DaskRunner"
+WORKERS = 2
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Project:
+    project = Project.copy_of_repo(tmp_path_factory.mktemp("boston"))
+    npz = project.raw / "boston_housing.npz"
+    write_boston_npz(npz)
+    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    return project
+
+
+@pytest.fixture(scope="module")
+def sequential_run(project):
+    return project.run_pipeline("boston_kfold", "--params", QUICK)
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, each in a folder
+    of its own; yields the scheduler's address and the workers' logs."""
+    folder = tmp_path_factory.mktemp("dask")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    address = f"tcp://127.0.0.1:{port}"
+    local = ("--host", "127.0.0.1", "--no-dashboard")
+    started = []
+    try:
+        started.append(
+            _start(folder / "scheduler", "scheduler", *local, "--port", port)
+        )
+        for i in range(WORKERS):
+            started.append(
+                _start(
+                    folder / f"worker_{i}", "worker", address, *local, "--nthreads", "1"
+                )
+            )
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(WORKERS, timeout=120)
+        yield address, [folder / f"worker_{i}" / "log" for i in range(WORKERS)]
+    finally:
+        for process in started:
+            _stop(process)
+
+
+def _start(folder: Path, *args: str) -> subprocess.Popen:
+    """``dask <args>`` in ``folder``, logging to ``folder/log``."""
+    folder.mkdir()
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("MLFLOW_", "KERAS_", "DASK_", "PYTEST_"))
+    } | {"COLUMNS": "400", "TF_CPP_MIN_LOG_LEVEL": "2", "KEDRO_DISABLE_TELEMETRY": "1"}
+    with (folder / "log").open("w") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dask", *args],
+            cwd=folder,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM the process group ``process`` leads, then SIGKILL what is left of it."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # e.g. a worker under its nanny
+    process.wait()
+
+
+def _kedro_run(
+    project: Project, params: str = QUICK, env: dict[str, str] | None = None
+):
+    """``kedro run`` of boston_kfold with the DaskRunner: its process and new runs."""
+    before = {run.info.run_id for run in project.runs("boston_kfold")}
+    done = project.kedro(
+        "run", "--pipeline=boston_kfold", RUNNER, "--params", params, env=env
+    )
+    return done, [
+        r for r in project.runs("boston_kfold") if r.info.run_id not in before
+    ]
+
+
+def _processes_in(folder: Path) -> list[psutil.Process]:
+    """Processes working in ``folder``, as the workers of a LocalCluster started there."""
+    found = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if Path(process.cwd()).is_relative_to(folder.resolve()):
+                found.append(process)
+    return found
+
+
+def test_without_an_address_a_local_cluster_runs_the_pipeline_and_is_closed(
+    project, sequential_run, monkeypatch
+):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    done, (run,) = _kedro_run(project)
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert re.search(rf"Started LocalCluster\(.*workers={WORKERS}", done.stdout)
+    assert run.info.status == "FINISHED"
+    assert set(run.data.metrics) == set(sequential_run.data.metrics)
+    deadline = time.monotonic() + 10
+    while (left := _processes_in(project.path)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not left, [process.cmdline() for process in left]
+
+
+def test_folds_run_on_every_worker_of_a_cluster_into_one_mlflow_run(
+    project, sequential_run, cluster
+):
+    address, worker_logs = cluster
+    run = project.run_pipeline(
+        "boston_kfold",
+        RUNNER,
+        "--params",
+        QUICK,
+        env={"DASK_SCHEDULER_ADDRESS": address},
+    )
+
+    assert run.info.status == "FINISHED"
+    assert set(run.data.metrics) == set(sequential_run.data.metrics) >= FINAL_METRICS
+    client = project.mlflow()
+    for fold in range(4):
+        for name in ("loss", "mae", "val_loss", "val_mae"):
+            history = client.get_metric_history(run.info.run_id, f"fold_{fold}_{name}")
+            assert sorted(m.step for m in history) == [1, 2, 3]
+    assert client.search_logged_models(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"source_run_id = '{run.info.run_id}'",
+    )
+    for log in worker_logs:  # Kedro's "Running node: train_fold: ... -> [<output>]"
+        assert re.search(r"-> \[boston_kfold\.fold_\d_result\]", log.read_text())
+    with Client(address) as dask:
+        assert not dask.list_datasets(), "data left published on the cluster"
+
+
+def test_a_failing_node_fails_the_run_and_its_mlflow_run_with_its_error(
+    project, cluster
+):
+    address, _ = cluster
+    diverging = QUICK + ",boston_kfold.model.compile.optimizer.learning_rate=1e6"
+    done, (run,) = _kedro_run(
+        project, diverging, env={"DASK_SCHEDULER_ADDRESS": address}
+    )
+
+    assert done.returncode != 0
+    assert "Training diverged" in done.stdout + done.stderr
+    assert run.info.status == "FAILED"
