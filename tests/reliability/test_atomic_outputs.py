@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.pipelines.boston_kfold.test_end_to_end import QUICK
+from tests.pipelines.boston_kfold.test_end_to_end import QUICK as THREE_EPOCHS
 from tests.project import Project
 from tests.synthetic import sha256, write_boston_npz
 
@@ -59,6 +59,8 @@ from kedro.framework.cli import main
 main()
 """
 
+# Every epoch in the plot, so that runs with other seeds draw other PNGs.
+QUICK = f"{THREE_EPOCHS},boston_kfold.curve.skip_epochs=0"
 OUTPUTS = Path("data/06_models/boston_kfold"), Path("data/08_reporting/boston_kfold")
 TARGETS = {
     "model.keras": OUTPUTS[0] / "model.keras",
@@ -78,7 +80,8 @@ def _project(path: Path) -> Project:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    """A project after one complete run; each test leaves it so."""
+    """A project after one complete run; each test leaves its outputs whole and no
+    partial file."""
     project = _project(tmp_path_factory.mktemp("atomic_outputs"))
     project.run_pipeline("boston_kfold", "--params", QUICK)
     return project
@@ -140,8 +143,16 @@ def _assert_a_run_completes_and_cleans_up(project: Project) -> None:
         _assert_whole(output)
 
 
-@pytest.mark.parametrize("moment", ["write", "rename"])
-@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize(
+    ("target", "moment"),
+    [
+        ("model.keras", "write"),
+        ("model.keras", "rename"),
+        ("fold_scores.csv", "rename"),
+        ("validation_mae.png", "write"),
+        ("validation_mae.png", "rename"),
+    ],
+)
 def test_run_killed_while_saving_keeps_the_previous_output_whole(
     project, target, moment
 ):
@@ -161,8 +172,8 @@ def test_run_killed_while_saving_keeps_the_previous_output_whole(
         assert partial.stat().st_size < path.stat().st_size
     for output in _outputs(project):
         _assert_whole(output)
-
-    _assert_a_run_completes_and_cleans_up(project)
+    # The next run's save of the target removes it (the test below checks it).
+    partial.unlink()
 
 
 def test_first_run_killed_while_saving_the_model_leaves_no_model(tmp_path):
