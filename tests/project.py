@@ -41,6 +41,18 @@ class Project:
             (path / "data" / layer).mkdir(parents=True)
         return cls(path)
 
+    @classmethod
+    def with_boston_data(cls, path: Path) -> Project:
+        """A copy whose ``data/01_raw`` holds a synthetic ``boston_housing.npz``, listed
+        in a ``SHA256SUMS`` beside it."""
+        from tests.synthetic import sha256, write_boston_npz  # noqa: PLC0415
+
+        project = cls.copy_of_repo(path)
+        npz = project.raw / "boston_housing.npz"
+        write_boston_npz(npz)
+        (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+        return project
+
     @property
     def raw(self) -> Path:
         return self.path / "data" / "01_raw"

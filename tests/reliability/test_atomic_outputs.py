@@ -21,7 +21,7 @@ import pytest
 
 from tests.pipelines.boston_kfold.test_end_to_end import QUICK as THREE_EPOCHS
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
+from tests.synthetic import sha256
 
 KILL_DURING_SAVE = """
 import os, signal, sys
@@ -70,32 +70,25 @@ TARGETS = {
 PNG_END = b"IEND\xaeB`\x82"
 
 
-def _project(path: Path) -> Project:
-    project = Project.copy_of_repo(path)
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
-    return project
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
     """A project after one complete run; each test leaves its outputs whole and no
     partial file."""
-    project = _project(tmp_path_factory.mktemp("atomic_outputs"))
+    project = Project.with_boston_data(tmp_path_factory.mktemp("atomic_outputs"))
     project.run_pipeline("boston_kfold", "--params", QUICK)
     return project
 
 
-def _kill_a_run_saving(project: Project, target: str, moment: str) -> None:
-    """A run with another seed (other outputs), killed while saving ``target``."""
+def _kill_a_run_saving(project: Project, target: str, moment: str, seed: int) -> None:
+    """A run with another ``seed`` than the outputs' (other outputs), killed while
+    saving ``target``."""
     done = project.python(
         "-c",
         KILL_DURING_SAVE,
         "run",
         "--pipeline=boston_kfold",
         "--params",
-        f"{QUICK},boston_kfold.seed=1",
+        f"{QUICK},boston_kfold.seed={seed}",
         env={"KILL_AT": moment, "KILL_TARGET": target},
     )
     assert done.returncode == -signal.SIGKILL, done.stdout[-3000:] + done.stderr[-3000:]
@@ -144,22 +137,23 @@ def _assert_a_run_completes_and_cleans_up(project: Project) -> None:
 
 
 @pytest.mark.parametrize(
-    ("target", "moment"),
+    ("target", "moment", "seed"),
     [
-        ("model.keras", "write"),
-        ("model.keras", "rename"),
-        ("fold_scores.csv", "rename"),
-        ("validation_mae.png", "write"),
-        ("validation_mae.png", "rename"),
+        # A seed of its own each: earlier killed runs saved outputs of theirs.
+        pytest.param("model.keras", "write", 1, id="model.keras-write"),
+        pytest.param("model.keras", "rename", 2, id="model.keras-rename"),
+        pytest.param("fold_scores.csv", "rename", 3, id="fold_scores.csv-rename"),
+        pytest.param("validation_mae.png", "write", 4, id="validation_mae.png-write"),
+        pytest.param("validation_mae.png", "rename", 5, id="validation_mae.png-rename"),
     ],
 )
 def test_run_killed_while_saving_keeps_the_previous_output_whole(
-    project, target, moment
+    project, target, moment, seed
 ):
     path = project.path / TARGETS[target]
     before = _outputs(project)
 
-    _kill_a_run_saving(project, target, moment)
+    _kill_a_run_saving(project, target, moment, seed)
 
     assert sha256(path) == before[path]
     (partial,) = _partials(project)
@@ -177,10 +171,10 @@ def test_run_killed_while_saving_keeps_the_previous_output_whole(
 
 
 def test_first_run_killed_while_saving_the_model_leaves_no_model(tmp_path):
-    project = _project(tmp_path)
+    project = Project.with_boston_data(tmp_path)
     model = project.path / TARGETS["model.keras"]
 
-    _kill_a_run_saving(project, "model.keras", "write")
+    _kill_a_run_saving(project, "model.keras", "write", seed=1)
 
     assert not model.exists()
     (partial,) = _partials(project)

@@ -6,15 +6,11 @@ import pytest
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
 
 
 @pytest.mark.parametrize("store", ["new", "existing"])
 def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, store):
-    project = Project.copy_of_repo(tmp_path)
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    project = Project.with_boston_data(tmp_path)
     if store == "existing":
         project.mlflow().search_experiments()  # creates the schema
     assert (project.path / "mlflow.db").exists() == (store == "existing")

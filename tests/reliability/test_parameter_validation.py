@@ -6,16 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
 
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("params"))
-    write_boston_npz(project.raw / "boston_housing.npz")
-    (project.raw / "SHA256SUMS").write_text(
-        f"{sha256(project.raw / 'boston_housing.npz')}  boston_housing.npz\n"
-    )
+    project = Project.with_boston_data(tmp_path_factory.mktemp("params"))
     return project
 
 

@@ -6,7 +6,6 @@ test_idx.py.)"""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from kedro.io import DataCatalog, DatasetError
 
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.project import REPO, Project
+from tests.servers import free_port
 
 SECRET_WORDS = ("password", "secret", "token", "access_key", "api_key")
 
@@ -79,12 +79,6 @@ def listening_addresses(port: int) -> set[str]:
 
 
 LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.mark.parametrize("server", ["mlflow ui", "kedro viz"])

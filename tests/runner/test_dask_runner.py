@@ -19,7 +19,6 @@ from distributed import Client
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +28,7 @@ WORKERS = 2
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("boston"))
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    project = Project.with_boston_data(tmp_path_factory.mktemp("boston"))
     return project
 
 

@@ -14,7 +14,6 @@ from keras_classics.pipelines import PARAMETER_SCHEMAS
 from tests.core.test_parameters import DEFAULTS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
 
 GRID = {
     "model.layers.0.units": [32, 64],
@@ -90,15 +89,12 @@ def test_summary_ranks_variants_by_the_metric(goal, best):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("sweep"))
+    project = Project.with_boston_data(tmp_path_factory.mktemp("sweep"))
     # The shipped sweep with half its grid: 4 variants, for time.
     sweeps_yml = project.path / "conf/base/sweeps.yml"
     sweeps_yml.write_text(
         sweeps_yml.read_text().replace("units: [32, 64]", "units: [32]", 1)
     )
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
     return project
 
 

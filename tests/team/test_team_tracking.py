@@ -8,12 +8,8 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,17 +23,11 @@ from keras_classics.hooks import MlflowExperimentHook
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import REPO, Project
-from tests.synthetic import sha256, write_boston_npz
+from tests.servers import free_port, mlflow_server
 
 ROOT = os.geteuid() == 0
 # PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
 AS_OWNER = ["runuser", "-u", "postgres", "--"] if ROOT else []
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def find_postgres() -> Path | None:
@@ -118,49 +108,17 @@ def server(postgres, tmp_path_factory) -> Iterator[tuple[str, Path]]:
     """``mlflow server`` on ``postgres``, serving artifacts from a folder of its own;
     yields its URL and that folder."""
     folder = tmp_path_factory.mktemp("mlflow_server")
-    artifacts, port = folder / "artifacts", free_port()
-    log = folder / "server.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "mlflow", "server"),
-                *("--backend-store-uri", postgres),
-                *("--serve-artifacts", "--artifacts-destination", str(artifacts)),
-                *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
-            ],
-            cwd=folder,
-            # No job runner (GenAI jobs, unused here): 8 fewer processes, and no
-            # huey store left behind in /dev/shm.
-            env=os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                alive = process.poll() is None and time.monotonic() < deadline
-                assert alive, log.read_text()[-3000:]
-                time.sleep(0.5)
+    artifacts = folder / "artifacts"
+    with mlflow_server(
+        folder, postgres, "--serve-artifacts", "--artifacts-destination", str(artifacts)
+    ) as url:
         yield url, artifacts
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # it died on start
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def team_run(server, tmp_path_factory):
     url, _ = server
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("team"))
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    project = Project.with_boston_data(tmp_path_factory.mktemp("team"))
     done = project.kedro(
         "run",
         "--env=team",

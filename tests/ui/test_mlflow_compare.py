@@ -3,12 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -19,7 +13,7 @@ from mlflow import MlflowClient
 
 from tests.browser import CHROMIUM, chromium
 from tests.project import Project
-from tests.synthetic import sha256, write_boston_npz
+from tests.servers import mlflow_server
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
@@ -31,51 +25,13 @@ QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
 def server(tmp_path_factory) -> Iterator[str]:
     """``mlflow server`` on SQLite, on 127.0.0.1 and a free port, in its own group."""
     folder = tmp_path_factory.mktemp("mlflow_server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{folder / 'mlflow.db'}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, (
-                    "no server"
-                )
-                time.sleep(0.3)
+    with mlflow_server(folder, f"sqlite:///{folder / 'mlflow.db'}") as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def two_runs(server, tmp_path_factory):
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("compare"))
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    project = Project.with_boston_data(tmp_path_factory.mktemp("compare"))
     for seed in (0, 1):
         done = project.kedro(
             "run",

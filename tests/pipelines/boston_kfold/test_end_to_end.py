@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from tests.project import SHARED_DATASETS, Project
-from tests.synthetic import sha256, write_boston_npz
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
 FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"} | {
@@ -19,10 +18,7 @@ FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("boston"))
-    npz = project.raw / "boston_housing.npz"
-    write_boston_npz(npz)
-    (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
+    project = Project.with_boston_data(tmp_path_factory.mktemp("boston"))
     return project
 
 

@@ -1,0 +1,59 @@
+"""Servers the tests start for real: on 127.0.0.1, a free port, in their own process
+group, stopped whatever happens."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_server(folder: Path, backend_store_uri: str, *options: str) -> Iterator[str]:
+    """``mlflow server`` on ``backend_store_uri``; yields its URL once healthy. Its
+    output goes to ``folder/server.log``, shown if it fails to start."""
+    port, log = free_port(), folder / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "mlflow", "server"),
+                *("--backend-store-uri", backend_store_uri, *options),
+                *("--host", "127.0.0.1", "--port", str(port), "--workers", "1"),
+            ],
+            cwd=folder,
+            # No job runner (GenAI jobs, unused here): 8 fewer processes, and no
+            # huey store left behind in /dev/shm.
+            env=os.environ | {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=2):
+                    break
+            except OSError:
+                alive = process.poll() is None and time.monotonic() < deadline
+                assert alive, log.read_text()[-3000:]
+                time.sleep(0.5)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # it died on start
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
