@@ -7,14 +7,14 @@ Playwright here only speaks to the browser: it never downloads one of its own.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+from tests.servers import stop_group
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -53,7 +53,7 @@ def chromium(profile: Path) -> Iterator:
             finally:
                 connected.close()
     finally:
-        _kill_group(chromium)
+        stop_group(chromium, timeout=5)
 
 
 def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
@@ -67,15 +67,3 @@ def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
             return int(lines[0])
         time.sleep(0.05)
     raise TimeoutError("chromium did not open its DevTools port")
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """Stop a process and everything in its process group (renderers, zygote...)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=5)
-    # SIGKILL whatever is left of the group, the leader included if it hung.
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=5)

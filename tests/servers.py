@@ -15,6 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM the process group ``process`` leads; SIGKILL what is left of it after
+    ``timeout`` (children that hung, a dask worker under its nanny...)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=timeout)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=5)
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -54,6 +66,4 @@ def mlflow_server(folder: Path, backend_store_uri: str, *options: str) -> Iterat
                 time.sleep(0.5)
         yield url
     finally:
-        with contextlib.suppress(ProcessLookupError):  # it died on start
-            os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_group(process)

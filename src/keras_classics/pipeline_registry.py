@@ -45,25 +45,22 @@ def register_pipelines() -> dict[str, Pipeline]:
     return pipelines
 
 
+# Pipelines whose graph depends on a parameter: its key, which is also the argument
+# of their create_pipeline.
 SHAPED = {
-    "boston_kfold": lambda section: boston_kfold.create_pipeline(k=section["k"]),
-    "imdb": lambda section: imdb.create_pipeline(input=section["input"]),
-    "mnist": lambda section: mnist.create_pipeline(dataset=section["dataset"]),
+    "boston_kfold": ("k", boston_kfold.create_pipeline),
+    "imdb": ("input", imdb.create_pipeline),
+    "mnist": ("dataset", mnist.create_pipeline),
 }
-SHAPING_PARAMETER = {"boston_kfold": "k", "imdb": "input", "mnist": "dataset"}
 
 
 def _shaped(name: str, section: dict[str, Any]) -> Pipeline:
     """The pipeline built from its section of the parameters, its graph-shaping
-    parameter checked first."""
-    _shape({name: section}, name, SHAPING_PARAMETER[name])
-    return SHAPED[name](section)
-
-
-def _shape(parameters: dict[str, Any], name: str, key: str) -> Any:
-    """A graph-shaping parameter, checked on its own (the rest of the pipeline's
-    parameters are checked when it runs)."""
-    return field_value(parameters, PARAMETER_SCHEMAS[name], name, key)
+    parameter checked on its own first (the rest of the section is checked when it
+    runs)."""
+    key, create_pipeline = SHAPED[name]
+    value = field_value({name: section}, PARAMETER_SCHEMAS[name], name, key)
+    return create_pipeline(**{key: value})
 
 
 def _config_loader():

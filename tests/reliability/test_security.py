@@ -19,7 +19,7 @@ from kedro.io import DataCatalog, DatasetError
 
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.project import REPO, Project
-from tests.servers import free_port
+from tests.servers import free_port, stop_group
 
 SECRET_WORDS = ("password", "secret", "token", "access_key", "api_key")
 
@@ -124,6 +124,5 @@ def test_readme_servers_listen_on_loopback_only(tmp_path, server):
         assert addresses, f"{server} did not listen on port {port}"
         assert addresses <= LOOPBACK, addresses
     finally:
-        subprocess.run(["pkill", "-TERM", "-s", str(process.pid)], check=False)
-        process.wait(timeout=30)
+        stop_group(process)
         log.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from distributed import Client
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
+from tests.servers import stop_group
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def cluster(tmp_path_factory):
         yield address, [folder / f"worker_{i}" / "log" for i in range(WORKERS)]
     finally:
         for process in started:
-            _stop(process)
+            stop_group(process)
 
 
 def _start(folder: Path, *args: str) -> subprocess.Popen:
@@ -83,17 +83,6 @@ def _start(folder: Path, *args: str) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM the process group ``process`` leads, then SIGKILL what is left of it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # e.g. a worker under its nanny
-    process.wait()
 
 
 def _kedro_run(

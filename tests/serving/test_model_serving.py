@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import urllib.request
 import pytest
 
 from tests.project import Project
+from tests.servers import stop_group
 from tests.synthetic import sha256, write_aclimdb_tar, write_boston_npz
 
 BOSTON_QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
@@ -94,8 +94,7 @@ def _predict(project: Project, model_uri: str, payload: dict):
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())["predictions"]
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_group(server)
 
 
 def test_boston_model_is_registered_tagged_and_serves_raw_features(project):
