@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,10 +28,14 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
     process.wait(timeout=5)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def free_port(below: int = 65536) -> int:
+    """A free port on 127.0.0.1 under ``below`` (kedro-viz refuses ports above 49151;
+    the system's own choice is often one of those)."""
+    while True:
+        with socket.socket() as probe, contextlib.suppress(OSError):  # taken: again
+            port = 0 if below > 65535 else random.randrange(20000, below)
+            probe.bind(("127.0.0.1", port))
+            return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

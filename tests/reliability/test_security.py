@@ -84,7 +84,7 @@ LOOPBACK = {"0100007F", "00000000000000000000000001000000"}  # 127.0.0.1, ::1
 @pytest.mark.parametrize("server", ["mlflow ui", "kedro viz"])
 def test_readme_servers_listen_on_loopback_only(tmp_path, server):
     """The README's commands, without a --host: only 127.0.0.1 can reach them."""
-    port = free_port()
+    port = free_port(below=49152)
     project = Project.copy_of_repo(tmp_path)
     command = {
         "mlflow ui": [
