@@ -1,7 +1,7 @@
 """Benchmark: one sweep, ``boston_kfold_sweep`` (8 variants x 4 folds, the book's 100
 epochs per fold and 80 for the final fit, real data), under each runner on this
-machine: SequentialRunner, ParallelRunner (one process per core) and DaskRunner on a
-2-worker LocalCluster started by the run.
+machine: SequentialRunner; Kedro's ParallelRunner and keras_classics' (one process per
+core each); DaskRunner on a 2-worker LocalCluster started by the run.
 
 Runners take turns, ``--repeats`` times each, in fresh processes. The table gives
 median wall seconds of the whole command and of the pipeline's execution (Kedro's
@@ -16,17 +16,19 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import statistics
 import sys
 import time
 
-from harness import alternate, mirror_argument, project_copy, timed
+from harness import alternate, medians, mirror_argument, project_copy, timed
 from mlflow import MlflowClient
 
 RUNNERS = {
     "SequentialRunner": "SequentialRunner",
-    "ParallelRunner": "ParallelRunner",
-    "DaskRunner (LocalCluster, 2 workers)": "keras_classics.runner.DaskRunner",
+    "Kedro's ParallelRunner": "ParallelRunner",
+    "keras_classics.runner.ParallelRunner": "keras_classics.runner.ParallelRunner",
+    "keras_classics.runner.DaskRunner (LocalCluster, 2 workers)": (
+        "keras_classics.runner.DaskRunner"
+    ),
 }
 SWEEP = "boston_kfold_sweep"
 EXECUTION = re.compile(r"Pipeline execution completed successfully in ([\d.]+) sec")
@@ -70,11 +72,8 @@ def main() -> None:
             },
             args.repeats,
         )
-    medians = {
-        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
-        for name, runs in results.items()
-    }
-    baseline = medians["SequentialRunner"]
+    typical = medians(results)
+    baseline = typical["SequentialRunner"]
     print(
         f"Medians of {args.repeats} alternating runs each, on {os.cpu_count()} cores; "
         f"{SWEEP}: 8 variants x 4 folds.\n"
@@ -84,7 +83,7 @@ def main() -> None:
         "| best mean fold val MAE |"
     )
     print("|---|---|---|---|---|---|")
-    for name, result in medians.items():
+    for name, result in typical.items():
         print(
             f"| {name} | {result['wall_seconds']:.1f} "
             f"| {baseline['wall_seconds'] / result['wall_seconds']:.2f}x "
@@ -92,6 +91,16 @@ def main() -> None:
             f"| {baseline['execution_seconds'] / result['execution_seconds']:.2f}x "
             f"| {result['best_mean_fold_val_mae']:.3f} |"
         )
+    start_up = baseline["wall_seconds"] - baseline["execution_seconds"]
+    cores = os.cpu_count() or 1
+    bound = baseline["wall_seconds"] / (
+        start_up + baseline["execution_seconds"] / cores
+    )
+    print(
+        f"\nStart-up and shut-down (whole command - execution, SequentialRunner): "
+        f"{start_up:.1f} s. With it, a runner {cores}x faster at execution would be "
+        f"{bound:.2f}x faster on the whole command."
+    )
 
 
 if __name__ == "__main__":

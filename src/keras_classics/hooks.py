@@ -2,9 +2,9 @@
 pipeline, one run per ``kedro run``, registered model versions tagged with the run's
 test metrics.
 
-kedro-mlflow starts and ends the run and logs node parameters under the sequential and
-thread runners. These hooks add what a multi-process runner needs: parameters logged
-once, from the main process, before any node runs; and the run's id and tracking URI
+kedro-mlflow starts and ends the run. These hooks add what a multi-process runner
+needs: parameters logged once, from the main process, before any node runs (instead of
+kedro-mlflow's logging per node); and the run's id and tracking URI
 exported to worker processes, so that datasets saved there log into the same run
 instead of starting new ones; parameters validated before the run starts; and a run
 stopped by Ctrl-C or ``kill`` recorded as KILLED.
@@ -24,6 +24,7 @@ import mlflow
 from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from kedro_mlflow.framework.hooks import MlflowHook
 from kedro_mlflow.framework.hooks.utils import _flatten_dict
 from mlflow.entities import Param, RunStatus
 
@@ -222,6 +223,24 @@ def _end_runs_as_killed(number: int, frame) -> None:
         )
         mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
     raise KeyboardInterrupt(signal.Signals(number).name)
+
+
+class KedroMlflowHook(MlflowHook):
+    """kedro-mlflow's hook, registered in place of its plugin entry point
+    (``settings.DISABLE_HOOKS_FOR_PLUGINS``), without its parameter logging per node.
+
+    ``MlflowRunHook`` logs every parameter once per run, flattened the same way; kedro-
+    mlflow's node hook logs each node's parameters again and re-opens the run as a
+    nested one, a write per parameter and a read and a write of the run for every
+    node (for a sweep, it also logs all variants' parameters into the sweep's run,
+    where they do not belong). Here a node only makes the run active where it is not:
+    a worker process's or thread's first node.
+    """
+
+    @hook_impl
+    def before_node_run(self) -> None:
+        if self.run_id is not None and mlflow.active_run() is None:
+            mlflow.start_run(run_id=self.run_id)
 
 
 class MlflowRunHook:

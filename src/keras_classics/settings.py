@@ -4,20 +4,25 @@ from omegaconf.resolvers import oc
 
 from keras_classics.context import ProjectContext
 from keras_classics.hooks import (
+    KedroMlflowHook,
     MlflowExperimentHook,
     MlflowRunHook,
     ParameterValidationHook,
     PipelineShapeHook,
 )
 
-# Among tryfirst hooks, the last registered runs first: parameters are validated
-# before MlflowExperimentHook and kedro-mlflow open a run.
+# Among hooks of one priority, the last registered runs first: parameters are
+# validated (tryfirst) before MlflowExperimentHook (tryfirst) and kedro-mlflow open a
+# run; kedro-mlflow's hook runs before MlflowRunHook's, as its plugin entry point did.
 HOOKS = (
     PipelineShapeHook(),
     MlflowExperimentHook(),
     MlflowRunHook(),
+    KedroMlflowHook(),
     ParameterValidationHook(),
 )
+# kedro-mlflow's hook is KedroMlflowHook above.
+DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

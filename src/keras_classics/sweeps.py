@@ -90,7 +90,9 @@ def create_pipeline(
     summary node."""
     copies = []
     for variant, section in variant_parameters.items():
-        base = create_base(section[sweep.pipeline])
+        base = _without_model_packaging(
+            create_base(section[sweep.pipeline]), sweep.pipeline
+        )
         shared = {name for name in base.inputs() if not name.startswith("params:")}
         copies.append(
             pipeline(base, namespace=f"{sweep.name}.{variant}", inputs=shared)
@@ -111,6 +113,16 @@ def create_pipeline(
         namespace=sweep.name,
     )
     return sum(copies, Pipeline([summary]))
+
+
+def _without_model_packaging(base: Pipeline, name: str) -> Pipeline:
+    """``base`` without the node packaging its model for MLflow: a sweep compares
+    variants, their trained models stay in ``data/06_models/``; run the best variant's
+    parameters as a plain run to log and register its model."""
+    packaged = f"{name}.mlflow_model"
+    if packaged not in base.all_outputs():
+        return base
+    return base - base.only_nodes_with_outputs(packaged)
 
 
 def summarise(

@@ -98,7 +98,9 @@ def project(tmp_path_factory) -> Project:
     return project
 
 
-@pytest.mark.parametrize("runner", ["SequentialRunner", "ParallelRunner"])
+@pytest.mark.parametrize(
+    "runner", ["SequentialRunner", "keras_classics.runner.ParallelRunner"]
+)
 def test_sweep_run_is_a_parent_with_a_nested_run_per_variant(project, runner):
     before = {run.info.run_id for run in project.runs("boston_kfold_sweep")}
     done = project.kedro(
@@ -156,3 +158,7 @@ def test_sweep_run_is_a_parent_with_a_nested_run_per_variant(project, runner):
         "sweep_summary.csv",
         "best_variant.json",
     }
+    # The sweep's run has the sweep's definition; each variant's parameters are in
+    # its own run only.
+    assert parent.data.params["boston_kfold_sweep.pipeline"] == "boston_kfold"
+    assert not [key for key in parent.data.params if ".v0." in key]

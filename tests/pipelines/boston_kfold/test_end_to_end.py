@@ -77,17 +77,22 @@ def test_plot_metrics_json_and_model_are_logged_and_saved(project, sequential_ru
     )
 
 
+@pytest.mark.parametrize(
+    "runner", ["ParallelRunner", "keras_classics.runner.ParallelRunner"]
+)
 def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_maes(
-    project, sequential_run
+    project, sequential_run, runner
 ):
     parallel = project.run_pipeline(
-        "boston_kfold", "--runner=ParallelRunner", "--params", QUICK
+        "boston_kfold", f"--runner={runner}", "--params", QUICK
     )
     assert parallel.info.status == "FINISHED"
     assert set(parallel.data.metrics) == set(sequential_run.data.metrics)
+    assert parallel.data.params == sequential_run.data.params
     for fold in range(4):
         key = f"fold_{fold}_val_mae"
         assert parallel.data.metrics[key] == sequential_run.data.metrics[key]
+    project.logged_model(parallel)  # packaged in a worker process, logged to the run
 
 
 def test_k_given_on_the_command_line_shapes_the_fold_nodes(project):

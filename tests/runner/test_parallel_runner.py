@@ -1,0 +1,114 @@
+"""``keras_classics.runner.ParallelRunner``: Kedro's, sending each task with its node's
+datasets only. Runs here in real worker processes (the end-to-end runs of
+``boston_kfold`` and of a sweep are in tests/pipelines and tests/sweeps)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from kedro import runner as kedro_runner
+from kedro.io import (
+    AbstractDataset,
+    DataCatalog,
+    MemoryDataset,
+    SharedMemoryDataCatalog,
+)
+from kedro.pipeline import Pipeline, node
+
+from keras_classics.runner import ParallelRunner
+from keras_classics.runner.node_catalog import node_catalog
+
+
+def _double(x: int) -> int:
+    return 2 * x
+
+
+def _add(a: int, b: int) -> int:
+    return a + b
+
+
+def _with_pid(value: int) -> tuple[int, int]:
+    return os.getpid(), value
+
+
+def _chain(length: int) -> Pipeline:
+    """x -> d0 -> d1 -> ... -> d<length-1>, and a node adding x to the first."""
+    nodes = [node(_double, "x", "d0", name="double_0")]
+    nodes += [
+        node(_double, f"d{i - 1}", f"d{i}", name=f"double_{i}")
+        for i in range(1, length)
+    ]
+    nodes.append(node(_add, ["x", "d0"], "sum", name="add"))
+    return Pipeline(nodes)
+
+
+def test_node_catalog_has_the_nodes_datasets_themselves_and_nothing_else():
+    pipeline = _chain(5)
+    catalog = DataCatalog(
+        datasets={"x": MemoryDataset(3), **{f"d{i}": MemoryDataset() for i in range(5)}}
+    )
+    (add,) = [n for n in pipeline.nodes if n.name == "add"]
+
+    narrowed = node_catalog(catalog, add)
+
+    assert type(narrowed) is DataCatalog
+    assert set(narrowed.keys()) == {"x", "d0", "sum"}
+    assert narrowed.get("x") is catalog.get("x")
+    assert narrowed.load("x") == 3
+
+
+class _UnpicklingLog(AbstractDataset[None, None]):
+    """A dataset that appends a line to ``log`` each time it is unpickled."""
+
+    def __init__(self, log: str):
+        self._log = log
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        with open(self._log, "a") as stream:
+            stream.write(f"{os.getpid()}\n")
+
+    def _load(self) -> None:
+        return None
+
+    def _save(self, data: None) -> None:
+        pass
+
+    def _describe(self) -> dict:
+        return {"log": self._log}
+
+
+@pytest.mark.parametrize(
+    ("runner", "unpicklings"),
+    [(ParallelRunner, 0), (kedro_runner.ParallelRunner, 5)],
+    ids=["keras_classics", "kedro"],
+)
+def test_tasks_carry_their_nodes_datasets_not_the_whole_catalog(
+    tmp_path, runner, unpicklings
+):
+    log = tmp_path / "unpicklings"
+    log.touch()
+    pipeline = _chain(4)  # 5 nodes, none of which uses "unrelated"
+    catalog = SharedMemoryDataCatalog(
+        datasets={"x": MemoryDataset(1), "unrelated": _UnpicklingLog(str(log))}
+    )
+
+    runner(max_workers=2).run(pipeline, catalog)
+
+    assert len(log.read_text().splitlines()) == unpicklings
+
+
+@pytest.mark.parametrize("length", [3, 40])
+def test_runs_a_pipeline_in_worker_processes(length):
+    pipeline = _chain(length) + Pipeline([node(_with_pid, f"d{length - 1}", "last")])
+    catalog = SharedMemoryDataCatalog(datasets={"x": MemoryDataset(1)})
+
+    runner = ParallelRunner(max_workers=2)  # its manager holds the shared datasets
+    outputs = runner.run(pipeline, catalog)
+
+    assert outputs["sum"].load() == 1 + 2
+    # Handed from node to node (worker to worker) through the shared datasets.
+    pid, last = outputs["last"].load()
+    assert last == 2**length
+    assert pid != os.getpid()
