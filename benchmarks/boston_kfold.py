@@ -9,17 +9,15 @@ per-epoch validation, then 80 epochs on all training data). They run alternately
 
 from __future__ import annotations
 
-import argparse
-
 from harness import (
     PIPELINE,
     PLAIN,
     REPO,
     Row,
     alternate,
+    argument_parser,
     difference,
     medians,
-    mirror_argument,
     print_table,
     project_copy,
     run_pipeline,
@@ -36,12 +34,7 @@ ROWS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--repeats", type=int, default=3)
-    mirror_argument(parser)
-    args = parser.parse_args()
+    args = argument_parser(__doc__).parse_args()
     mirror = args.mirror.resolve()
     data = mirror / "boston_housing.npz"
     script = REPO / "benchmarks" / "plain_keras_boston.py"

@@ -31,8 +31,13 @@ PLAIN = "plain Keras"
 Result = dict[str, float]
 
 
-def mirror_argument(parser: argparse.ArgumentParser) -> None:
-    """``--mirror``: the folder of raw dataset files, as ``KERAS_CLASSICS_MIRROR``."""
+def argument_parser(description: str) -> argparse.ArgumentParser:
+    """The benchmarks' shared options: ``--repeats``, and ``--mirror``, the folder of
+    raw dataset files (as ``KERAS_CLASSICS_MIRROR``)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--mirror",
         type=Path,
@@ -40,6 +45,7 @@ def mirror_argument(parser: argparse.ArgumentParser) -> None:
             os.environ.get("KERAS_CLASSICS_MIRROR", REPO.parent / "shared" / "datasets")
         ),
     )
+    return parser
 
 
 @contextmanager

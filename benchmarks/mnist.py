@@ -10,16 +10,14 @@ overhead means the pipeline is faster. Medians of ``--repeats`` alternating runs
 
 from __future__ import annotations
 
-import argparse
-
 from harness import (
     PIPELINE,
     PLAIN,
     REPO,
     Row,
     alternate,
+    argument_parser,
     medians,
-    mirror_argument,
     points,
     print_table,
     project_copy,
@@ -36,12 +34,7 @@ ROWS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--repeats", type=int, default=3)
-    mirror_argument(parser)
-    args = parser.parse_args()
+    args = argument_parser(__doc__).parse_args()
     mirror = args.mirror.resolve()
     with project_copy(mirror) as (project, env):
         results = alternate(

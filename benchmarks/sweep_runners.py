@@ -15,7 +15,6 @@ SequentialRunner.
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import signal
@@ -28,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from distributed import Client
-from harness import alternate, medians, mirror_argument, project_copy, timed
+from harness import alternate, argument_parser, medians, project_copy, timed
 from mlflow import MlflowClient
 
 DASK = "keras_classics.runner.DaskRunner"
@@ -103,12 +102,7 @@ def standing_cluster(project: Path, env: dict[str, str]) -> Iterator[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--repeats", type=int, default=3)
-    mirror_argument(parser)
-    args = parser.parse_args()
+    args = argument_parser(__doc__).parse_args()
     with project_copy(args.mirror.resolve()) as (project, environment):
         # One log line per message, for the regex; LocalClusters unless told otherwise.
         env = {**environment, "COLUMNS": "400"}

@@ -13,16 +13,14 @@ pipeline: its ``training_seconds`` and ``test_accuracy`` metrics. They run alter
 
 from __future__ import annotations
 
-import argparse
-
 from harness import (
     PIPELINE,
     PLAIN,
     REPO,
     Row,
     alternate,
+    argument_parser,
     medians,
-    mirror_argument,
     points,
     print_table,
     project_copy,
@@ -40,17 +38,13 @@ ROWS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argument_parser(__doc__)
     parser.add_argument("--pipeline", choices=sorted(FINAL_EPOCHS), required=True)
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--plain-only",
         action="store_true",
         help="run only the plain-Keras script (no Kedro pipeline needed)",
     )
-    mirror_argument(parser)
     args = parser.parse_args()
     mirror = args.mirror.resolve()
     name = args.pipeline

@@ -10,8 +10,7 @@ from tests.project import Project
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.with_boston_data(tmp_path_factory.mktemp("params"))
-    return project
+    return Project.with_boston_data(tmp_path_factory.mktemp("params"))
 
 
 @pytest.mark.parametrize(

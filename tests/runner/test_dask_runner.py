@@ -28,8 +28,7 @@ WORKERS = 2
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.with_boston_data(tmp_path_factory.mktemp("boston"))
-    return project
+    return Project.with_boston_data(tmp_path_factory.mktemp("boston"))
 
 
 @pytest.fixture(scope="module")

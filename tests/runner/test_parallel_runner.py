@@ -46,8 +46,9 @@ def _chain(length: int) -> Pipeline:
 def test_node_catalog_has_the_nodes_datasets_themselves_and_nothing_else():
     pipeline = _chain(5)
     catalog = DataCatalog(
-        datasets={"x": MemoryDataset(3), **{f"d{i}": MemoryDataset() for i in range(5)}}
+        datasets={name: MemoryDataset() for name in pipeline.datasets()}
     )
+    catalog.save("x", 3)
     (add,) = [n for n in pipeline.nodes if n.name == "add"]
 
     narrowed = node_catalog(catalog, add)

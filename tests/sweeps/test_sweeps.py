@@ -11,6 +11,7 @@ import pytest
 from keras_classics import sweeps
 from keras_classics.core.parameters import ParameterError, validate
 from keras_classics.pipelines import PARAMETER_SCHEMAS
+from keras_classics.pipelines.boston_kfold import pipeline as boston_kfold
 from tests.core.test_parameters import DEFAULTS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS
 from tests.project import Project
@@ -40,6 +41,24 @@ def test_every_combination_is_a_variant_with_its_overrides_applied():
     assert section["model"]["compile"]["optimizer"]["learning_rate"] == 0.0005
     assert section["training"] == DEFAULTS["boston_kfold"]["training"]
     assert DEFAULTS["boston_kfold"]["model"]["layers"][0]["units"] == 64  # untouched
+
+
+def test_variants_are_namespaced_copies_without_model_packaging():
+    variants = SWEEP.parameters(DEFAULTS["boston_kfold"])
+    base = boston_kfold.create_pipeline(k=4)
+
+    pipeline = sweeps.create_pipeline(SWEEP, variants, lambda section: base)
+
+    names = {node.name for node in pipeline.nodes}
+    assert "boston_kfold_sweep.v7.boston_kfold.fold_3.train_fold" in names
+    assert "boston_kfold_sweep.summarise_sweep" in names
+    # A variant's model is trained and saved, not packaged for MLflow.
+    assert "boston_kfold_sweep.v0.boston_kfold.train_final_model" in names
+    assert not [name for name in names if name.endswith("package_model")]
+    assert len(names) == 8 * (len(base.nodes) - 1) + 1
+    assert {name for name in pipeline.inputs() if not name.startswith("params:")} == {
+        "boston_housing_raw"
+    }
 
 
 def test_a_grid_path_that_is_not_a_parameter_is_refused():

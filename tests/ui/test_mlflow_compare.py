@@ -1,4 +1,4 @@
-"""Two ``boston_kfold`` runs against a real ``mlflow server``, compared in its UI."""
+"""``boston_kfold`` runs and a sweep against a real ``mlflow server``, seen in its UI."""
 
 from __future__ import annotations
 
@@ -84,3 +84,68 @@ def test_the_compare_page_shows_both_runs_and_their_difference(
         assert run.info.run_name in body
     assert "boston_kfold seed=1" in body or "seed=1" in body
     assert (tmp_path / "mlflow_compare.png").stat().st_size > 20_000
+
+
+@pytest.fixture(scope="module")
+def sweep(server, tmp_path_factory):
+    """A 2-variant sweep (learning rates) logged to the server: its experiment, the
+    sweep's run and the variants' runs."""
+    project = Project.with_boston_data(tmp_path_factory.mktemp("sweep"))
+    (project.path / "conf/base/sweeps.yml").write_text(
+        "boston_kfold_sweep:\n"
+        "  pipeline: boston_kfold\n"
+        "  grid: {model.compile.optimizer.learning_rate: [0.001, 0.0005]}\n"
+        "  metric: mean_fold_val_mae\n"
+    )
+    done = project.kedro(
+        "run",
+        "--pipeline=boston_kfold_sweep",
+        "--params",
+        f"{QUICK},boston_kfold.k=2,boston_kfold.curve.skip_epochs=0",
+        env={"MLFLOW_TRACKING_URI": server},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    client = MlflowClient(tracking_uri=server)
+    experiment = client.get_experiment_by_name("boston_kfold_sweep")
+    runs = client.search_runs([experiment.experiment_id], order_by=["run_name ASC"])
+    (parent,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    variants = [run for run in runs if run is not parent]
+    assert [run.data.tags["mlflow.parentRunId"] for run in variants] == [
+        parent.info.run_id
+    ] * 2
+    return experiment, parent, variants
+
+
+def test_a_sweep_is_a_parent_run_whose_variants_unfold_and_compare(
+    sweep, server, tmp_path: Path
+):
+    experiment, parent, variants = sweep
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+        page.goto(f"{server}/#/experiments/{experiment.experiment_id}/runs")
+        grid = page.locator("[role=grid]")
+        grid.get_by_text("boston_kfold_sweep").first.wait_for(timeout=60_000)
+        folded = grid.inner_text()
+        grid.locator("[role=gridcell] button").first.click()  # the parent's expander
+        grid.get_by_text("boston_kfold_sweep.v1").first.wait_for(timeout=30_000)
+        unfolded = grid.inner_text()
+
+        query = urllib.parse.urlencode(
+            {
+                "runs": json.dumps([run.info.run_id for run in variants]),
+                "experiments": json.dumps([experiment.experiment_id]),
+            }
+        )
+        page.goto(f"{server}/#/compare-runs?{query}", timeout=60_000)
+        page.get_by_text("model.compile.optimizer.learning_rate").first.wait_for(
+            timeout=60_000
+        )
+        compared = page.inner_text("body")
+
+    assert parent.info.run_name in folded
+    assert not [run for run in variants if run.info.run_name in folded]
+    for run in variants:
+        assert run.info.run_name in unfolded
+        assert run.info.run_name in compared
+    assert "0.0005" in compared
+    assert "mean_fold_val_mae" in compared

@@ -18,8 +18,7 @@ FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.with_boston_data(tmp_path_factory.mktemp("boston"))
-    return project
+    return Project.with_boston_data(tmp_path_factory.mktemp("boston"))
 
 
 @pytest.fixture(scope="module")
