@@ -29,18 +29,23 @@ def server(tmp_path_factory) -> Iterator[str]:
         yield url
 
 
+def _kedro_run(project: Project, server: str, pipeline: str, params: str) -> None:
+    """``kedro run --pipeline=<pipeline> --params <params>``, tracked on ``server``."""
+    done = project.kedro(
+        "run",
+        f"--pipeline={pipeline}",
+        "--params",
+        params,
+        env={"MLFLOW_TRACKING_URI": server},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
 @pytest.fixture(scope="module")
 def two_runs(server, tmp_path_factory):
     project = Project.with_boston_data(tmp_path_factory.mktemp("compare"))
     for seed in (0, 1):
-        done = project.kedro(
-            "run",
-            "--pipeline=boston_kfold",
-            "--params",
-            f"{QUICK},boston_kfold.seed={seed}",
-            env={"MLFLOW_TRACKING_URI": server},
-        )
-        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        _kedro_run(project, server, "boston_kfold", f"{QUICK},boston_kfold.seed={seed}")
     client = MlflowClient(tracking_uri=server)
     experiment = client.get_experiment_by_name("boston_kfold")
     runs = client.search_runs([experiment.experiment_id], order_by=["start_time ASC"])
@@ -97,14 +102,12 @@ def sweep(server, tmp_path_factory):
         "  grid: {model.compile.optimizer.learning_rate: [0.001, 0.0005]}\n"
         "  metric: mean_fold_val_mae\n"
     )
-    done = project.kedro(
-        "run",
-        "--pipeline=boston_kfold_sweep",
-        "--params",
+    _kedro_run(
+        project,
+        server,
+        "boston_kfold_sweep",
         f"{QUICK},boston_kfold.k=2,boston_kfold.curve.skip_epochs=0",
-        env={"MLFLOW_TRACKING_URI": server},
     )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     client = MlflowClient(tracking_uri=server)
     experiment = client.get_experiment_by_name("boston_kfold_sweep")
     runs = client.search_runs([experiment.experiment_id], order_by=["run_name ASC"])
