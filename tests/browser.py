@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from tests.servers import stop_group
+from tests.servers import stop_group, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -59,11 +58,11 @@ def chromium(profile: Path) -> Iterator:
 def _devtools_port(profile: Path, process: subprocess.Popen) -> int:
     """The DevTools port Chromium picked (``--remote-debugging-port=0``)."""
     active = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"chromium exited with {process.returncode}")
-        if active.is_file() and (lines := active.read_text().splitlines()):
-            return int(lines[0])
-        time.sleep(0.05)
-    raise TimeoutError("chromium did not open its DevTools port")
+
+    def port() -> int | None:
+        lines = active.read_text().splitlines() if active.is_file() else []
+        return int(lines[0]) if lines else None
+
+    return wait_until(
+        port, 30, "DevTools port from chromium", alive=lambda: process.poll() is None
+    )

@@ -3,17 +3,91 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+import pytest
 from mlflow import MlflowClient
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
+# The real datasets: the project's own offline-mirror setting when it is set (as
+# .ci/run sets it), else the shared folder beside the checkout.
+REAL_DATASETS = Path(
+    os.environ.get("KERAS_CLASSICS_MIRROR") or REPO.parent / "shared" / "datasets"
+)
+
+
+def needs_real_data(*files: str) -> pytest.MarkDecorator:
+    """Skip unless ``files`` (paths inside the mirror) are in ``REAL_DATASETS``."""
+    missing = [name for name in files if not (REAL_DATASETS / name).is_file()]
+    source = (
+        "KERAS_CLASSICS_MIRROR"
+        if os.environ.get("KERAS_CLASSICS_MIRROR")
+        else "../shared/datasets, as KERAS_CLASSICS_MIRROR is not set"
+    )
+    return pytest.mark.skipif(
+        bool(missing),
+        reason=f"needs the real {', '.join(missing)} in {REAL_DATASETS} ({source}): "
+        "set KERAS_CLASSICS_MIRROR to a folder of Keras' dataset files",
+    )
+
+
+class Running:
+    """A ``kedro`` process started in the background, its output (stdout and stderr)
+    read line by line as it comes, so that a test can wait for a line."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._incoming: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self._incoming.put(line)
+        self._incoming.put(None)
+
+    def wait_for(self, text: str, timeout: float = 120) -> str:
+        """The first line (from now) that contains ``text``; fails after ``timeout``
+        seconds, or if the process ends first."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                line = self._incoming.get(timeout=left)
+            except queue.Empty:
+                break
+            if line is None:
+                raise AssertionError(
+                    f"kedro ended before printing {text!r}:\n{self.output[-3000:]}"
+                )
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output[-3000:]}")
+
+    def interrupt(self) -> None:
+        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group (worker
+        processes included)."""
+        os.killpg(self.process.pid, signal.SIGINT)
+
+    def finish(self, timeout: float = 120) -> int:
+        """Wait for the process to end and for all of its output; its exit code."""
+        self.process.wait(timeout=timeout)
+        while (line := self._incoming.get(timeout=timeout)) is not None:
+            self.lines.append(line)
+        return self.process.returncode
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
 
 
 @dataclass
@@ -67,15 +141,18 @@ class Project:
         """Run ``kedro <args>`` here; returns the completed process (never raises)."""
         return self.python("-m", "kedro", *args, env=env, timeout=timeout)
 
-    def start(self, *args: str, env: dict[str, str] | None = None):
-        """Start ``kedro <args>`` here without waiting; returns the ``Popen``."""
-        return subprocess.Popen(
-            [sys.executable, "-m", "kedro", *args],
-            cwd=self.path,
-            env=self._environment(env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+    def start(self, *args: str, env: dict[str, str] | None = None) -> Running:
+        """Start ``kedro <args>`` here without waiting (its output unbuffered)."""
+        return Running(
+            subprocess.Popen(
+                [sys.executable, "-m", "kedro", *args],
+                cwd=self.path,
+                env=self._environment({"PYTHONUNBUFFERED": "1", **(env or {})}),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,  # a process group of its own, as in a terminal
+            )
         )
 
     def python(

@@ -4,6 +4,7 @@ group, stopped whatever happens."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import signal
@@ -12,8 +13,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+POLL_SECONDS = 0.2
 
 
 def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
@@ -26,6 +30,29 @@ def stop_group(process: subprocess.Popen, timeout: float = 30) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=5)
+
+
+def wait_until(
+    condition: Callable[[], Any], timeout: float, what: str, alive=lambda: True
+):
+    """Poll ``condition`` until it returns something true, and return that; fail
+    naming ``what`` after ``timeout`` seconds, or as soon as ``alive()`` is false
+    (the process that should make it true has died)."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert alive(), f"the process died before {what}"
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(POLL_SECONDS)
+    return result
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP GET of ``url`` succeeds."""
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def free_port(below: int = 65536) -> int:
@@ -60,15 +87,57 @@ def mlflow_server(folder: Path, backend_store_uri: str, *options: str) -> Iterat
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2):
-                    break
-            except OSError:
-                alive = process.poll() is None and time.monotonic() < deadline
-                assert alive, log.read_text()[-3000:]
-                time.sleep(0.5)
+        _wait_healthy(f"{url}/health", process, log, "mlflow server")
         yield url
     finally:
         stop_group(process)
+
+
+@contextlib.contextmanager
+def model_server(folder: Path, tracking_uri: str, model_uri: str) -> Iterator[str]:
+    """``mlflow models serve -m <model_uri>`` from the store at ``tracking_uri``, as
+    the README shows it; yields its URL once it answers /ping."""
+    port, log = free_port(), folder / "model_server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "mlflow", "models", "serve", "-m", model_uri),
+                *("--env-manager", "local", "--host", "127.0.0.1", "--port", str(port)),
+            ],
+            cwd=folder,
+            env=os.environ | {"MLFLOW_TRACKING_URI": tracking_uri},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(f"{url}/ping", process, log, f"model server for {model_uri}")
+        yield url
+    finally:
+        stop_group(process)
+
+
+def invocations(url: str, inputs: Any) -> Any:
+    """POST ``{"inputs": inputs}`` to a model server's /invocations; its predictions."""
+    request = urllib.request.Request(
+        f"{url}/invocations",
+        data=json.dumps({"inputs": inputs}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())["predictions"]
+
+
+def _wait_healthy(
+    url: str, process: subprocess.Popen, log: Path, name: str, timeout: float = 120
+) -> None:
+    try:
+        wait_until(
+            lambda: answers(url),
+            timeout,
+            f"answer from {name} at {url}",
+            alive=lambda: process.poll() is None,
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{error}; its log:\n{log.read_text()[-3000:]}") from None

@@ -7,9 +7,8 @@ from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 
 from keras_classics.datasets import ImageSplitsDataset, KerasRawDataset
+from tests.project import REAL_DATASETS, REPO, needs_real_data
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 OFFICIAL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 IDX_PARTS = ("train_images", "train_labels", "test_images", "test_labels")
 ENTRIES = {
@@ -72,7 +71,11 @@ def test_image_splits_reuse_the_raw_entries(catalog, name):
         assert dataset._describe()["npz"] == catalog["mnist_raw"]._describe()
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="no shared dataset mirror")
+@needs_real_data(
+    "boston_housing.npz",
+    "reuters_word_index.json",
+    "fashion-mnist/t10k-labels-idx1-ubyte.gz",
+)
 @pytest.mark.parametrize(
     ("name", "size"),
     [
@@ -82,6 +85,6 @@ def test_image_splits_reuse_the_raw_entries(catalog, name):
     ],
 )
 def test_small_entries_load_from_the_shared_mirror(catalog, monkeypatch, name, size):
-    monkeypatch.setenv("KERAS_CLASSICS_MIRROR", str(SHARED_DATASETS))
+    monkeypatch.setenv("KERAS_CLASSICS_MIRROR", str(REAL_DATASETS))
 
     assert len(catalog.load(name)) == size

@@ -3,7 +3,6 @@
 import logging
 import shutil
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,9 @@ from kedro.io import DataCatalog, DatasetError
 from keras_classics.datasets import DatasetUnavailableError, KerasRawDataset
 from keras_classics.datasets.errors import CorruptFileError
 from keras_classics.datasets.structure import file_format
+from tests.project import REAL_DATASETS, REPO, needs_real_data
 from tests.synthetic import sha256, write_aclimdb_tar
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATASETS = REPO.parent / "shared" / "datasets"
 ARCHIVE = "aclImdb_v1.tar.gz"
 RAW = Path("data/01_raw")
 ANY_COUNT = {"reviews": None}
@@ -364,17 +362,13 @@ def test_catalog_entry(catalog):
     }
 
 
-@pytest.mark.skipif(
-    not (SHARED_DATASETS / ARCHIVE).is_file(), reason=f"no shared {ARCHIVE}"
-)
+@needs_real_data(ARCHIVE)
 def test_real_archive_from_the_shared_mirror(catalog, monkeypatch, caplog):
-    monkeypatch.setenv("KERAS_CLASSICS_MIRROR", str(SHARED_DATASETS))
+    monkeypatch.setenv("KERAS_CLASSICS_MIRROR", str(REAL_DATASETS))
     caplog.set_level(logging.INFO, logger="keras_classics.datasets")
-    started = time.monotonic()
 
     data = catalog.load("aclimdb_raw")
 
-    elapsed = time.monotonic() - started
     assert "sha256 listed in" in caplog.text
     for split in ("train", "test"):
         assert data[f"{split}_texts"].shape == (25000,)
@@ -384,5 +378,3 @@ def test_real_archive_from_the_shared_mirror(catalog, monkeypatch, caplog):
     assert data["train_texts"][0].startswith("Bromwell High is a cartoon comedy")
     assert data["train_texts"][12500].startswith("Story of a man who has unnatural")
     assert data["test_texts"][0].startswith("I went and saw this movie last night")
-    print(f"aclImdb_v1.tar.gz loaded in {elapsed:.1f} s")  # noqa: T201
-    assert elapsed < 60

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.project import REPO, SHARED_DATASETS, Project
+from tests.project import REAL_DATASETS, REPO, Project, needs_real_data
 from tests.synthetic import sha256, write_boston_npz, write_mnist_npz
 
 NOTEBOOKS = REPO / "notebooks"
@@ -103,13 +103,13 @@ def test_tensors_notebook_on_small_synthetic_mnist(project):
     assert "ValueError: shapes (32,) and (31,) not aligned" in output
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+@needs_real_data("mnist.npz")
 def test_tensors_notebook_on_the_real_mnist_from_the_mirror(tmp_path):
     project = Project.copy_of_repo(tmp_path)  # empty data/01_raw: the mirror is read
     notebook = execute(
         project,
         "01_tensors.ipynb",
-        env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)},
+        env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)},
     )
     assert_ran_cleanly(notebook)
     output = text(notebook)

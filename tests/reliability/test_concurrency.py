@@ -25,9 +25,8 @@ def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, stor
         )
         for seed, name in enumerate(names)
     ]
-    outputs = [process.communicate(timeout=900) for process in started]
-    for process, (stdout, stderr) in zip(started, outputs, strict=True):
-        assert process.returncode == 0, stdout[-3000:] + stderr[-3000:]
+    for running in started:
+        assert running.finish(timeout=900) == 0, running.output[-3000:]
 
     runs = {run.info.run_name: run for run in project.runs("boston_kfold")}
     assert set(runs) == set(names)

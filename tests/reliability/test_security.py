@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import keras
@@ -19,7 +18,7 @@ from kedro.io import DataCatalog, DatasetError
 
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.project import REPO, Project
-from tests.servers import free_port, stop_group
+from tests.servers import free_port, stop_group, wait_until
 
 SECRET_WORDS = ("password", "secret", "token", "access_key", "api_key")
 
@@ -116,12 +115,12 @@ def test_readme_servers_listen_on_loopback_only(tmp_path, server):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 120
-        while not listening_addresses(port) and time.monotonic() < deadline:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            time.sleep(0.5)
-        addresses = listening_addresses(port)
-        assert addresses, f"{server} did not listen on port {port}"
+        addresses = wait_until(
+            lambda: listening_addresses(port),
+            120,
+            f"socket of {server} listening on port {port}",
+            alive=lambda: process.poll() is None,
+        )
         assert addresses <= LOOPBACK, addresses
     finally:
         stop_group(process)

@@ -6,10 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
@@ -18,7 +16,7 @@ from distributed import Client
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
-from tests.servers import stop_group
+from tests.servers import free_port, stop_group, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -41,9 +39,7 @@ def cluster(tmp_path_factory):
     """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, each in a folder
     of its own; yields the scheduler's address and the workers' logs."""
     folder = tmp_path_factory.mktemp("dask")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = str(probe.getsockname()[1])
+    port = str(free_port())
     address = f"tcp://127.0.0.1:{port}"
     local = ("--host", "127.0.0.1", "--no-dashboard")
     started = []
@@ -117,10 +113,9 @@ def test_without_an_address_a_local_cluster_runs_the_pipeline_and_is_closed(
     assert re.search(rf"Started LocalCluster\(.*workers={WORKERS}", done.stdout)
     assert run.info.status == "FINISHED"
     assert set(run.data.metrics) == set(sequential_run.data.metrics)
-    deadline = time.monotonic() + 10
-    while (left := _processes_in(project.path)) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert not left, [process.cmdline() for process in left]
+    wait_until(
+        lambda: not _processes_in(project.path), 10, "end of the LocalCluster's workers"
+    )
 
 
 def test_folds_run_on_every_worker_of_a_cluster_into_one_mlflow_run(

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.project import SHARED_DATASETS, Project
+from tests.project import REAL_DATASETS, Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
 FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"} | {
@@ -152,13 +152,13 @@ def test_viz_build_succeeds(project):
     assert (project.path / "build" / "index.html").is_file()
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+@needs_real_data("boston_housing.npz")
 def test_book_results_on_the_real_data(tmp_path):
     project = Project.copy_of_repo(tmp_path)
     done = project.kedro(
         "run",
         "--pipeline=boston_kfold",
-        env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)},
+        env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (run,) = project.runs("boston_kfold")

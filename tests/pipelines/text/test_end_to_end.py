@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.project import SHARED_DATASETS, Project
+from tests.project import REAL_DATASETS, Project, needs_real_data
 from tests.synthetic import (
     sha256,
     write_aclimdb_tar,
@@ -157,17 +157,17 @@ def test_reuters_refuses_a_loss_that_does_not_fit_the_labels(project):
     )
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+@needs_real_data("reuters.npz")
 def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
     project = Project.copy_of_repo(tmp_path)
     run = project.run_pipeline(
-        "reuters", env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)}
+        "reuters", env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
     )
     assert run.data.metrics["test_accuracy"] >= 0.775
     assert 0.15 <= run.data.metrics["random_baseline_accuracy"] <= 0.22
 
 
-@pytest.mark.skipif(not SHARED_DATASETS.is_dir(), reason="needs ../shared/datasets")
+@needs_real_data("imdb.npz", "aclImdb_v1.tar.gz")
 @pytest.mark.parametrize(
     ("variant", "minimum"), [("token_ids", 0.875), ("raw_text", 0.87)]
 )
@@ -175,7 +175,7 @@ def test_imdb_reaches_the_books_accuracy_on_the_real_data(tmp_path, variant, min
     project = Project.copy_of_repo(tmp_path)
     args = ["--env=raw_text"] if variant == "raw_text" else []
     run = project.run_pipeline(
-        "imdb", *args, env={"KERAS_CLASSICS_MIRROR": str(SHARED_DATASETS)}
+        "imdb", *args, env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
     )
     assert run.data.params["imdb.input"] == variant
     assert run.data.metrics["test_accuracy"] >= minimum
