@@ -12,7 +12,9 @@ stopped by Ctrl-C or ``kill`` recorded as KILLED.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -36,6 +38,10 @@ from keras_classics.sweeps import VARIANT_TAG
 RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 logger = logging.getLogger(__name__)
+
+
+class RunEndedError(RuntimeError):
+    """A node was to run after the ``kedro run``'s MLflow run had ended."""
 
 
 def pipeline_label(run_params: dict[str, Any]) -> str:
@@ -203,26 +209,45 @@ def start_variant_runs(run, names: list[str], parameters: dict[str, Any]) -> lis
     return run_ids
 
 
-def _end_runs_as_killed(number: int, frame) -> None:
+def _end_runs_as_killed(number: int, frame, owner: int) -> None:
     """Ctrl-C or ``kill``: mark the MLflow runs KILLED (not FINISHED, as MLflow's exit
-    handler would), then stop like Ctrl-C, so every ``finally`` cleans up."""
+    handler would), then stop like Ctrl-C, so every ``finally`` cleans up.
+
+    Only the ``owner`` process (``kedro run``'s) ends the runs. Worker processes forked
+    from it inherit this handler, and a terminal's Ctrl-C reaches them too: they only
+    stop their node, keeping the run active in them (see ``KedroMlflowHook``).
+    """
+    name = signal.Signals(number).name
+    if os.getpid() != owner:
+        raise KeyboardInterrupt(name)
     client = mlflow.MlflowClient()
+    killed = []
     while run := mlflow.active_run():
-        for child in client.search_runs(
-            [run.info.experiment_id],
-            f"tags.`mlflow.parentRunId` = '{run.info.run_id}' "
-            "and attributes.status = 'RUNNING'",
-        ):
-            client.set_terminated(
-                child.info.run_id, RunStatus.to_string(RunStatus.KILLED)
+        killed += [
+            child.info.run_id
+            for child in client.search_runs(
+                [run.info.experiment_id],
+                f"tags.`mlflow.parentRunId` = '{run.info.run_id}' "
+                "and attributes.status = 'RUNNING'",
             )
+        ]
         logger.warning(
-            "Stopped by %s: MLflow run %s ends as KILLED.",
-            signal.Signals(number).name,
-            run.info.run_id,
+            "Stopped by %s: MLflow run %s ends as KILLED.", name, run.info.run_id
         )
+        killed.append(run.info.run_id)
         mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
-    raise KeyboardInterrupt(signal.Signals(number).name)
+    _mark_killed(killed)
+    # Spawned worker processes (a ParallelRunner on macOS and Windows) have the run
+    # active too, and MLflow's exit handler in each of them ends it FINISHED when the
+    # runner shuts them down, after this: mark the runs again at this process's exit.
+    atexit.register(_mark_killed, killed)
+    raise KeyboardInterrupt(name)
+
+
+def _mark_killed(run_ids: list[str]) -> None:
+    client = mlflow.MlflowClient()
+    for run_id in run_ids:
+        client.set_terminated(run_id, RunStatus.to_string(RunStatus.KILLED))
 
 
 class KedroMlflowHook(MlflowHook):
@@ -234,13 +259,22 @@ class KedroMlflowHook(MlflowHook):
     nested one, a write per parameter and a read and a write of the run for every
     node (for a sweep, it also logs all variants' parameters into the sweep's run,
     where they do not belong). Here a node only makes the run active where it is not:
-    a worker process's or thread's first node.
+    a worker process's or thread's first node. A run that has ended meanwhile (the
+    ``kedro run`` process was stopped) is not resumed - ``mlflow.start_run`` would
+    mark it RUNNING again, for ever - and the node does not run.
     """
 
     @hook_impl
-    def before_node_run(self) -> None:
-        if self.run_id is not None and mlflow.active_run() is None:
-            mlflow.start_run(run_id=self.run_id)
+    def before_node_run(self, node) -> None:
+        if self.run_id is None or mlflow.active_run() is not None:
+            return
+        status = mlflow.MlflowClient().get_run(self.run_id).info.status
+        if status != RunStatus.to_string(RunStatus.RUNNING):
+            raise RunEndedError(
+                f"MLflow run {self.run_id} has ended ({status}): node {node.name} "
+                "does not run."
+            )
+        mlflow.start_run(run_id=self.run_id)
 
 
 class MlflowRunHook:
@@ -269,9 +303,9 @@ class MlflowRunHook:
         os.environ["MLFLOW_RUN_ID"] = run.info.run_id
         os.environ["MLFLOW_TRACKING_URI"] = mlflow.get_tracking_uri()
         if threading.current_thread() is threading.main_thread():  # signal's rule
+            handler = functools.partial(_end_runs_as_killed, owner=os.getpid())
             self._saved_handlers = {
-                number: signal.signal(number, _end_runs_as_killed)
-                for number in STOP_SIGNALS
+                number: signal.signal(number, handler) for number in STOP_SIGNALS
             }
 
     @staticmethod

@@ -181,3 +181,69 @@ def test_sweep_run_is_a_parent_with_a_nested_run_per_variant(project, runner):
     # its own run only.
     assert parent.data.params["boston_kfold_sweep.pipeline"] == "boston_kfold"
     assert not [key for key in parent.data.params if ".v0." in key]
+
+
+def _sweep_project(path, learning_rates: str) -> Project:
+    """A project whose only sweep is ``lr_sweep``: boston_kfold at these rates."""
+    project = Project.with_boston_data(path)
+    (project.path / "conf/base/sweeps.yml").write_text(
+        "lr_sweep:\n"
+        "  pipeline: boston_kfold\n"
+        f"  grid: {{model.compile.optimizer.learning_rate: {learning_rates}}}\n"
+        "  metric: mean_fold_val_mae\n"
+    )
+    return project
+
+
+def _sweep_runs(project: Project) -> tuple:
+    """The sweep's run and its variants' nested runs."""
+    runs = project.runs("lr_sweep")
+    (parent,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    children = [run for run in runs if run is not parent]
+    assert {run.data.tags["mlflow.parentRunId"] for run in children} == {
+        parent.info.run_id
+    }
+    return parent, {run.data.tags[sweeps.VARIANT_TAG]: run for run in children}
+
+
+@pytest.mark.parametrize(
+    ("runner", "start_method"),
+    [
+        ("SequentialRunner", None),
+        ("keras_classics.runner.ParallelRunner", "fork"),  # Linux's default
+        ("keras_classics.runner.ParallelRunner", "spawn"),  # macOS' and Windows'
+    ],
+)
+def test_a_sweep_stopped_with_ctrl_c_leaves_every_run_killed(
+    tmp_path, runner, start_method
+):
+    project = _sweep_project(tmp_path, "[0.001, 0.0005]")
+    running = project.start(
+        "run",
+        "--pipeline=lr_sweep",
+        f"--runner={runner}",
+        "--params",
+        "boston_kfold.training.epochs=5000,boston_kfold.training.verbose=2",
+        env={"KEDRO_MP_CONTEXT": start_method} if start_method else None,
+    )
+    running.wait_for("Epoch 3/5000")  # a variant's first fold is in its epochs
+    running.interrupt()
+    assert running.finish() != 0
+
+    parent, variants = _sweep_runs(project)
+    assert sorted(variants) == ["lr_sweep.v0", "lr_sweep.v1"]
+    assert parent.info.status == "KILLED"
+    assert {run.info.status for run in variants.values()} == {"KILLED"}
+
+
+def test_a_sweep_whose_variant_diverges_fails_and_leaves_no_run_running(tmp_path):
+    project = _sweep_project(tmp_path, "[0.001, 1000000.0]")
+    done = project.kedro("run", "--pipeline=lr_sweep", "--params", QUICK)
+    assert done.returncode != 0
+    assert "Training diverged" in done.stdout + done.stderr
+
+    parent, variants = _sweep_runs(project)
+    assert sorted(variants) == ["lr_sweep.v0", "lr_sweep.v1"]
+    assert parent.info.status == "FAILED"
+    assert variants["lr_sweep.v1"].info.status == "FAILED"
+    assert "RUNNING" not in {run.info.status for run in variants.values()}

@@ -38,7 +38,16 @@ class ParallelRunner(kedro_runner.ParallelRunner):
 
 
 class _NodeTaskPool(ProcessPoolExecutor):
-    # A ProcessPoolExecutor still, so that AbstractRunner marks tasks `parallel`.
+    """Sends each task with its node's datasets; a run that stops (a node failed,
+    Ctrl-C) drops the tasks that have not started, instead of running them first.
+
+    A ProcessPoolExecutor still, so that AbstractRunner marks tasks ``parallel``.
+    """
+
+    def __exit__(self, exc_type, exc_value, traceback) -> bool:
+        self.shutdown(wait=True, cancel_futures=exc_type is not None)
+        return False
+
     def submit(self, task: Task, /, *args: Any, **kwargs: Any) -> Future[Node]:
         node_task = _NodeTask(
             node=task.node,
