@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from keras_classics.pipelines.boston_kfold import nodes
+from tests import reference
 from tests.synthetic import TINY_REGRESSOR_SPEC
 
 COLUMNS = {"features": ["A", "B", "C"], "target": "MEDV"}
@@ -94,6 +95,22 @@ def test_summaries_and_auto_final_epochs():
     curve = {"skip_epochs": 1, "smoothing_factor": 0.0}
     assert nodes.choose_final_epochs(curves, "auto", curve) == 3
     assert nodes.choose_final_epochs(curves, 7, curve) == 7
+
+
+def test_auto_final_epochs_is_the_books_smoothed_minimum_after_the_skipped_epochs():
+    # A low first epoch (dropped by skip_epochs), a lone dip at epoch 6 (evened out
+    # by the smoothing), a lasting low at epochs 10-12.
+    curve = [1.0, 9.0, 8.0, 7.0, 6.0, 2.0, 6.0, 5.0, 4.0, 3.5, 3.4, 3.6, 4.5, 5.0]
+    epoch_curves = pd.DataFrame(
+        {"mean_val_mae": curve}, index=pd.RangeIndex(1, len(curve) + 1, name="epoch")
+    )
+    settings = {"skip_epochs": 2, "smoothing_factor": 0.5}
+    expected = reference.best_epoch(curve, skip=2, factor=0.5)
+    # The curve tells the book's reading apart from others.
+    assert expected != reference.best_epoch(curve, skip=2, factor=0.0)  # unsmoothed
+    assert expected != reference.best_epoch(curve, skip=0, factor=0.5)  # not skipped
+
+    assert nodes.choose_final_epochs(epoch_curves, "auto", settings) == expected
 
 
 def test_collected_metrics_hold_the_issue_keys():
