@@ -65,12 +65,17 @@ def write_mnist_npz(
     return arrays
 
 
-def write_idx_gz(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array as gzipped IDX: labels (N,) or images (N, rows, cols)."""
+def idx_bytes(array: np.ndarray) -> bytes:
+    """A uint8 array in the IDX format: labels (N,) or images (N, rows, cols)."""
     array = np.asarray(array, dtype=np.uint8)
     header = struct.pack(">HBB", 0, 0x08, array.ndim)
     header += struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(gzip.compress(header + array.tobytes()))
+    return header + array.tobytes()
+
+
+def write_idx_gz(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as gzipped IDX."""
+    path.write_bytes(gzip.compress(idx_bytes(array)))
 
 
 def write_sequences_npz(
