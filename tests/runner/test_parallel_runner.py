@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 
+import mlflow
 import pytest
 from kedro import runner as kedro_runner
 from kedro.io import (
@@ -15,7 +16,9 @@ from kedro.io import (
     SharedMemoryDataCatalog,
 )
 from kedro.pipeline import Pipeline, node
+from mlflow import MlflowClient
 
+from keras_classics.hooks import KedroMlflowHook, RunEndedError
 from keras_classics.runner import ParallelRunner
 from keras_classics.runner.node_catalog import node_catalog
 
@@ -113,3 +116,51 @@ def test_runs_a_pipeline_in_worker_processes(length):
     pid, last = outputs["last"].load()
     assert last == 2**length
     assert pid != os.getpid()
+
+
+def _log_then_fail_first(log: str, value: int) -> int:
+    """Append a line to ``log``; raise if it is the first line."""
+    with open(log, "a") as stream:
+        stream.write(f"{value}\n")
+    with open(log) as stream:
+        if len(stream.read().splitlines()) == 1:
+            raise RuntimeError("the first node fails")
+    return value
+
+
+def test_a_failing_node_drops_the_nodes_that_have_not_started(tmp_path):
+    log = tmp_path / "started"
+    nodes = 20
+    pipeline = Pipeline(
+        [
+            node(_log_then_fail_first, ["params:log", f"v{i}"], f"out{i}", name=f"n{i}")
+            for i in range(nodes)
+        ]
+    )
+    catalog = SharedMemoryDataCatalog(
+        datasets={
+            "params:log": MemoryDataset(str(log)),
+            **{f"v{i}": MemoryDataset(i) for i in range(nodes)},
+        }
+    )
+
+    with pytest.raises(RuntimeError, match="the first node fails"):
+        ParallelRunner(max_workers=1).run(pipeline, catalog)
+
+    # The failing node, and those already handed to the worker (a queue of two).
+    assert len(log.read_text().splitlines()) <= 3
+
+
+def test_a_worker_does_not_resume_a_run_that_has_ended(tmp_path, monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    client = MlflowClient()
+    run = client.create_run(client.create_experiment("stopped"))
+    client.set_terminated(run.info.run_id, "KILLED")  # by the stopped `kedro run`
+    hook = KedroMlflowHook()
+    hook.run_id = run.info.run_id  # as in a worker process
+
+    with pytest.raises(RunEndedError, match=r"has ended \(KILLED\): node double"):
+        hook.before_node_run(node(_double, "x", "y", name="double"))
+
+    assert client.get_run(run.info.run_id).info.status == "KILLED"
+    assert mlflow.active_run() is None
