@@ -199,6 +199,11 @@ class Project:
         assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
         return new[0]
 
+    def run_on_real_data(self, pipeline: str, *args: str):
+        """``run_pipeline`` with the real datasets as the offline mirror."""
+        mirror = {"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
+        return self.run_pipeline(pipeline, *args, env=mirror)
+
     def logged_model(self, run):
         """The model ``run`` logged, loaded with ``mlflow.pyfunc.load_model``."""
         (model,) = self.mlflow().search_logged_models(

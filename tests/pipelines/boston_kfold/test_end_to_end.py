@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests import reference
-from tests.project import REAL_DATASETS, Project, needs_real_data
+from tests.project import Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
 MODEL = "data/06_models/boston_kfold/model.keras"
@@ -189,13 +189,7 @@ def test_viz_build_succeeds(project):
 @needs_real_data("boston_housing.npz")
 def test_book_results_on_the_real_data(tmp_path):
     project = Project.copy_of_repo(tmp_path)
-    done = project.kedro(
-        "run",
-        "--pipeline=boston_kfold",
-        env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)},
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    (run,) = project.runs("boston_kfold")
+    run = project.run_on_real_data("boston_kfold")
     assert run.data.metrics["mean_fold_val_mae"] <= 2.6
     assert run.data.metrics["test_mae"] <= 2.8
     assert not any(project.raw.iterdir()), (

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.project import REAL_DATASETS, Project, needs_real_data
+from tests.project import Project, needs_real_data
 from tests.synthetic import digit_like_images, sha256, write_idx_gz, write_mnist_npz
 
 TRAIN_IMAGES, EPOCHS = 300, 4
@@ -99,10 +99,7 @@ def test_fashion_mnist_from_its_idx_files(project):
 
 @needs_real_data("mnist.npz")
 def test_the_books_accuracy_on_the_real_mnist(tmp_path):
-    project = Project.copy_of_repo(tmp_path)
-    run = project.run_pipeline(
-        "mnist", env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
-    )
+    run = Project.copy_of_repo(tmp_path).run_on_real_data("mnist")
     assert run.data.metrics["test_accuracy"] >= 0.99
 
 

@@ -7,7 +7,7 @@ import json
 import keras
 import pytest
 
-from tests.project import REAL_DATASETS, Project, needs_real_data
+from tests.project import Project, needs_real_data
 from tests.synthetic import (
     sha256,
     write_aclimdb_tar,
@@ -189,10 +189,7 @@ def test_reuters_refuses_a_loss_that_does_not_fit_the_labels(project):
 
 @needs_real_data("reuters.npz")
 def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
-    project = Project.copy_of_repo(tmp_path)
-    run = project.run_pipeline(
-        "reuters", env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
-    )
+    run = Project.copy_of_repo(tmp_path).run_on_real_data("reuters")
     assert run.data.metrics["test_accuracy"] >= 0.775
     assert 0.15 <= run.data.metrics["random_baseline_accuracy"] <= 0.22
 
@@ -202,10 +199,7 @@ def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
     ("variant", "minimum"), [("token_ids", 0.875), ("raw_text", 0.87)]
 )
 def test_imdb_reaches_the_books_accuracy_on_the_real_data(tmp_path, variant, minimum):
-    project = Project.copy_of_repo(tmp_path)
     args = ["--env=raw_text"] if variant == "raw_text" else []
-    run = project.run_pipeline(
-        "imdb", *args, env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
-    )
+    run = Project.copy_of_repo(tmp_path).run_on_real_data("imdb", *args)
     assert run.data.params["imdb.input"] == variant
     assert run.data.metrics["test_accuracy"] >= minimum
