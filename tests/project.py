@@ -79,8 +79,13 @@ class Running:
         os.killpg(self.process.pid, signal.SIGINT)
 
     def finish(self, timeout: float = 120) -> int:
-        """Wait for the process to end and for all of its output; its exit code."""
-        self.process.wait(timeout=timeout)
+        """Wait for the process to end and for all of its output; its exit code. A
+        process still running after ``timeout`` seconds is killed, with its group."""
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            raise
         while (line := self._incoming.get(timeout=timeout)) is not None:
             self.lines.append(line)
         return self.process.returncode
