@@ -209,6 +209,19 @@ class Project:
         mirror = {"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)}
         return self.run_pipeline(pipeline, *args, env=mirror)
 
+    def history(self, run, key: str) -> list[float]:
+        """A metric ``run`` logged per epoch, in epoch order."""
+        metrics = self.mlflow().get_metric_history(run.info.run_id, key)
+        return [m.value for m in sorted(metrics, key=lambda m: m.step)]
+
+    def saved_model(self, pipeline: str):
+        """The final Keras model as the pipeline saved it, before any packaging."""
+        import keras  # noqa: PLC0415 (TensorFlow, for the tests that need it)
+
+        return keras.saving.load_model(
+            self.path / "data" / "06_models" / pipeline / "model.keras"
+        )
+
     def logged_model(self, run):
         """The model ``run`` logged, loaded with ``mlflow.pyfunc.load_model``."""
         (model,) = self.mlflow().search_logged_models(

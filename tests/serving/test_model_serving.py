@@ -77,20 +77,13 @@ def files(project) -> dict:
         ),
         "mnist": write_mnist_npz(raw / "mnist.npz", 120, 40),
         "reviews": write_aclimdb_tar(raw / "aclImdb_v1.tar.gz", 60),
-        "boston": write_boston_npz(raw / "boston_housing.npz"),
     }
+    write_boston_npz(raw / "boston_housing.npz")
     write_word_index(raw / "imdb_word_index.json", VOCAB)
     (raw / "SHA256SUMS").write_text(
         "".join(f"{sha256(path)}  {path.name}\n" for path in sorted(raw.iterdir()))
     )
     return written
-
-
-def trained_model(project: Project, pipeline: str) -> keras.Model:
-    """The final model as the pipeline saved it, before any packaging."""
-    return keras.saving.load_model(
-        project.path / f"data/06_models/{pipeline}/model.keras"
-    )
 
 
 def registered_version(project: Project, run):
@@ -130,7 +123,7 @@ def test_boston_model_takes_raw_features_and_standardises_them_as_training_did(
     readme_house = [0.1, 12.5, 7.9, 0, 0.52, 6.2, 65, 4.1, 5, 300, 18.5, 390, 12]
     raw = np.vstack([test[BOSTON_FEATURES].to_numpy()[:4], readme_house])
     standardised = ((raw - mean.to_numpy()) / std.to_numpy()).astype("float32")
-    expected = trained_model(project, "boston_kfold").predict(standardised, verbose=0)
+    expected = project.saved_model("boston_kfold").predict(standardised, verbose=0)
     assert_served_predictions(project, run, raw.astype("float32"), expected, rtol=1e-4)
 
     prices = project.logged_model(run).predict(
@@ -146,7 +139,7 @@ def test_imdb_model_predicts_as_trained_on_the_multi_hot_reviews(project, files)
     vectors = reference.multi_hot(
         reference.keras_sequences(imdb["x_test"], NUM_WORDS), NUM_WORDS
     )
-    expected = trained_model(project, "imdb").predict(vectors[:4], verbose=0)
+    expected = project.saved_model("imdb").predict(vectors[:4], verbose=0)
     assert_served_predictions(project, run, vectors[:4], expected)
 
     positive = np.asarray(project.logged_model(run).predict(vectors)).ravel() > 0.5
@@ -163,7 +156,7 @@ def test_imdb_raw_text_model_reads_reviews_as_its_words(project, files):
         "Superb; moving - I loved it (really)",
         "words the model never saw",
     ]
-    trained = trained_model(project, "imdb")
+    trained = project.saved_model("imdb")
     vectorizer, *dense = trained.layers
     vocabulary = vectorizer.get_vocabulary()
     words = keras.Sequential([keras.Input((len(vocabulary),)), *dense])
@@ -189,7 +182,7 @@ def test_reuters_model_predicts_as_trained_on_the_multi_hot_newswires(project, f
     vectors = reference.multi_hot(
         reference.keras_sequences(x_test, NUM_WORDS), NUM_WORDS
     )
-    expected = trained_model(project, "reuters").predict(vectors[:3], verbose=0)
+    expected = project.saved_model("reuters").predict(vectors[:3], verbose=0)
     assert_served_predictions(project, run, vectors[:3], expected)
 
     topics = np.asarray(project.logged_model(run).predict(vectors)).argmax(axis=1)
@@ -201,7 +194,7 @@ def test_mnist_model_predicts_as_trained_on_images_scaled_to_one(project, files)
     run = project.run_pipeline("mnist", "--params", QUICK["mnist"])
     mnist = files["mnist"]
     images = (mnist["x_test"] / np.float32(255))[..., np.newaxis]
-    expected = trained_model(project, "mnist").predict(images[:2], verbose=0)
+    expected = project.saved_model("mnist").predict(images[:2], verbose=0)
     assert_served_predictions(project, run, images[:2], expected)
 
     digits = np.asarray(project.logged_model(run).predict(images)).argmax(axis=1)

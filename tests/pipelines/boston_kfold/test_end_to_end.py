@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import keras
 import numpy as np
 import pytest
 
@@ -13,7 +12,6 @@ from tests import reference
 from tests.project import Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
-MODEL = "data/06_models/boston_kfold/model.keras"
 FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"} | {
     f"fold_{i}_val_mae" for i in range(4)
 }
@@ -111,21 +109,16 @@ def test_auto_final_epochs_trains_the_final_model_for_the_books_epoch_on_every_r
         "boston_kfold.model.compile.optimizer.learning_rate=0.05,"
         "boston_kfold.final_batch_size=1",
     )
-    curve = _history(project, run, "mean_val_mae")
+    curve = project.history(run, "mean_val_mae")
     chosen = reference.best_epoch(curve, skip=3, factor=0.9)
     assert chosen != reference.best_epoch(curve, skip=3, factor=0.0)
     assert chosen != reference.best_epoch(curve, skip=0, factor=0.9)
 
-    assert len(_history(project, run, "final_loss")) == chosen
-    model = keras.saving.load_model(project.path / MODEL)
+    assert len(project.history(run, "final_loss")) == chosen
+    steps = int(project.saved_model("boston_kfold").optimizer.iterations)
     with np.load(project.raw / "boston_housing.npz") as raw:
         train_rows = int(len(raw["x"]) * (1 - 0.2))  # Keras' split, test_split 0.2
-    assert int(model.optimizer.iterations) == chosen * train_rows
-
-
-def _history(project: Project, run, key: str) -> list[float]:
-    metrics = project.mlflow().get_metric_history(run.info.run_id, key)
-    return [m.value for m in sorted(metrics, key=lambda m: m.step)]
+    assert steps == chosen * train_rows
 
 
 def test_k_given_on_the_command_line_shapes_the_fold_nodes(project):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 
@@ -64,7 +63,7 @@ def test_mnist_end_to_end(project, encoding, final_data, rows):
     )
     # Learnable digits: far above chance (0.1) after a few epochs.
     assert run.data.metrics["test_accuracy"] >= 0.8
-    val_accuracy = client.get_metric_history(run.info.run_id, "val_accuracy")
+    val_accuracy = project.history(run, "val_accuracy")
     assert len(val_accuracy) == EPOCHS
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {
@@ -77,11 +76,9 @@ def test_mnist_end_to_end(project, encoding, final_data, rows):
     } <= artifacts
     # auto: the first epoch of the best validation accuracy, on final.data's rows,
     # one at a time (batch size 1), so that the optimizer counts the rows seen.
-    values = [m.value for m in sorted(val_accuracy, key=lambda m: m.step)]
-    chosen = values.index(max(values)) + 1
-    assert len(client.get_metric_history(run.info.run_id, "final_loss")) == chosen
-    model = keras.saving.load_model(project.path / "data/06_models/mnist/model.keras")
-    assert int(model.optimizer.iterations) == chosen * rows
+    chosen = val_accuracy.index(max(val_accuracy)) + 1
+    assert len(project.history(run, "final_loss")) == chosen
+    assert int(project.saved_model("mnist").optimizer.iterations) == chosen * rows
 
 
 def test_fashion_mnist_from_its_idx_files(project):

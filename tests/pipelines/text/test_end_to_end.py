@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import keras
 import pytest
 
 from tests.project import Project, needs_real_data
@@ -89,19 +88,10 @@ def _check_classifier_run(project: Project, run, epochs: int) -> None:
         assert set(json.load(stream)) >= CLASSIFIER_METRICS
 
 
-def history(project: Project, run, key: str) -> list[float]:
-    """A logged per-epoch metric, epoch by epoch."""
-    metrics = project.mlflow().get_metric_history(run.info.run_id, key)
-    return [m.value for m in sorted(metrics, key=lambda m: m.step)]
-
-
 def final_model_steps(project: Project, pipeline: str) -> int:
     """Optimizer steps of the saved final model: with batches of one, the rows it saw
     times its epochs."""
-    model = keras.saving.load_model(
-        project.path / f"data/06_models/{pipeline}/model.keras"
-    )
-    return int(model.optimizer.iterations)
+    return int(project.saved_model(pipeline).optimizer.iterations)
 
 
 def test_imdb_end_to_end(project):
@@ -109,10 +99,10 @@ def test_imdb_end_to_end(project):
     _check_classifier_run(project, run, epochs=3)
     assert run.data.params["imdb.final_epochs"] == "auto"
     # auto: the first epoch of the highest validation accuracy; all training rows.
-    val_accuracy = history(project, run, "val_accuracy")
+    val_accuracy = project.history(run, "val_accuracy")
     chosen = val_accuracy.index(max(val_accuracy)) + 1
     assert run.data.metrics["best_epoch"] == chosen
-    assert len(history(project, run, "final_loss")) == chosen
+    assert len(project.history(run, "final_loss")) == chosen
     assert final_model_steps(project, "imdb") == chosen * TRAIN_ROWS["imdb"]
     decoded = (
         (project.path / "data/08_reporting/imdb/decoded_reviews.csv")
