@@ -132,6 +132,15 @@ class Project:
         (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
         return project
 
+    def set_parameters(self, pipeline: str, **values) -> None:
+        """Override some of ``pipeline``'s parameters in ``conf/local`` - as a user sets
+        those that shape the graph, such as ``k``, which ``--params`` can't change."""
+        import yaml  # noqa: PLC0415
+
+        (self.path / "conf" / "local" / f"parameters_{pipeline}.yml").write_text(
+            yaml.safe_dump({pipeline: values})
+        )
+
     @property
     def raw(self) -> Path:
         return self.path / "data" / "01_raw"

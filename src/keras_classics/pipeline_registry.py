@@ -1,71 +1,79 @@
-"""Project pipelines."""
+"""Project pipelines: every package under ``pipelines/``, ``__default__`` running them
+all, and one pipeline per sweep of ``sweeps.yml`` (``keras_classics.sweeps``).
+
+Pipelines are built from ``conf/``, like the rest of the project's configuration. A
+few parameters decide which nodes a pipeline has - those a pipeline module lists in
+``GRAPH_PARAMETERS``: ``boston_kfold.k`` (a training node per fold), ``imdb.input``
+(token ids or raw texts) and ``mnist.dataset`` - so they are read here, from the
+project's ``conf/base`` and environment (``KEDRO_ENV``; ``kedro run --env`` sets it,
+see ``keras_classics.cli``). ``--params`` can't change them: Kedro builds pipelines
+before, and without, a run's parameters. ``ParameterValidationHook`` stops such a run
+before anything runs, and says where to set the value instead.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro.framework.project import find_pipelines, settings
+from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
+from kedro.utils import find_kedro_project
 
 from keras_classics import sweeps
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import field_value
-from keras_classics.hooks import PipelineShapeHook
-from keras_classics.pipelines import PARAMETER_SCHEMAS, boston_kfold, imdb, mnist
+from keras_classics.pipelines import PARAMETER_SCHEMAS, PIPELINES, pipeline_module
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline under ``pipelines/``; ``__default__`` runs them all. And one
-    pipeline per sweep of ``sweeps.yml`` (``keras_classics.sweeps``), not in the
-    default.
+    """The project's pipelines, built from its ``conf/``."""
+    config_loader = project_config_loader()
+    return build_pipelines(
+        config_loader["parameters"], configured_sweeps(config_loader)
+    )
 
-    Some parameters shape the graph itself: ``boston_kfold.k`` (one training node per
-    fold), ``imdb.input`` (token ids or raw review texts) and ``mnist.dataset``. They
-    come from the run's own parameters when a Kedro session prepares a run, else from
-    ``conf/`` in the working directory (the project root), with ``KEDRO_ENV``.
-    """
-    pipelines = find_pipelines(raise_errors=True)
-    config_loader = PipelineShapeHook.config_loader
-    if config_loader is None:  # not in a session: conf/ of the working directory
-        config_loader = _config_loader()
-    parameters = config_loader["parameters"]
-    for name in SHAPED:
-        pipelines[name] = _shaped(name, parameters[name])
+
+def project_config_loader():
+    """The configuration of the project around the working directory, in the
+    environment ``KEDRO_ENV`` names (else the default, ``local``)."""
+    root = find_kedro_project(Path.cwd()) or Path.cwd()
+    return settings.CONFIG_LOADER_CLASS(
+        conf_source=str(root / settings.CONF_SOURCE),
+        env=os.environ.get("KEDRO_ENV"),
+        **settings.CONFIG_LOADER_ARGS,
+    )
+
+
+def build_pipelines(
+    parameters: Mapping[str, Any], sweep_configs: Mapping[str, sweeps.Sweep]
+) -> dict[str, Pipeline]:
+    """Every pipeline as ``parameters`` shape it."""
+    pipelines = {name: shaped(name, parameters.get(name, {})) for name in PIPELINES}
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
-    for name, sweep in configured_sweeps(config_loader).items():
+    for name, sweep in sweep_configs.items():
         pipelines[name] = sweeps.create_pipeline(
             sweep,
             sweep.parameters(parameters[sweep.pipeline]),
-            lambda section, base=sweep.pipeline: (
-                _shaped(base, section) if base in SHAPED else pipelines[base]
-            ),
+            lambda section, base=sweep.pipeline: shaped(base, section),
         )
     return pipelines
 
 
-# Pipelines whose graph depends on a parameter: its key, which is also the argument
-# of their create_pipeline.
-SHAPED = {
-    "boston_kfold": ("k", boston_kfold.create_pipeline),
-    "imdb": ("input", imdb.create_pipeline),
-    "mnist": ("dataset", mnist.create_pipeline),
-}
+def graph_parameters(name: str) -> tuple[str, ...]:
+    """The keys of ``name``'s parameters that decide which nodes it has."""
+    return getattr(pipeline_module(name), "GRAPH_PARAMETERS", ())
 
 
-def _shaped(name: str, section: dict[str, Any]) -> Pipeline:
-    """The pipeline built from its section of the parameters, its graph-shaping
-    parameter checked on its own first (the rest of the section is checked when it
-    runs)."""
-    key, create_pipeline = SHAPED[name]
-    value = field_value({name: section}, PARAMETER_SCHEMAS[name], name, key)
-    return create_pipeline(**{key: value})
-
-
-def _config_loader():
-    return settings.CONFIG_LOADER_CLASS(
-        conf_source=str(Path.cwd() / settings.CONF_SOURCE),
-        env=os.environ.get("KEDRO_ENV"),
-        **settings.CONFIG_LOADER_ARGS,
+def shaped(name: str, section: Mapping[str, Any]) -> Pipeline:
+    """Pipeline ``name`` built from its section of the parameters, its graph
+    parameters checked first (the rest of the section is checked when it runs)."""
+    schema = PARAMETER_SCHEMAS[name]
+    return pipeline_module(name).create_pipeline(
+        **{
+            key: field_value({name: section}, schema, name, key)
+            for key in graph_parameters(name)
+        }
     )

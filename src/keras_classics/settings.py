@@ -1,27 +1,24 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/configuration_basics/)."""
 
+from pathlib import Path
+
+from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
 from keras_classics.context import ProjectContext
-from keras_classics.hooks import (
-    KedroMlflowHook,
-    MlflowExperimentHook,
-    MlflowRunHook,
-    ParameterValidationHook,
-    PipelineShapeHook,
-)
+from keras_classics.hooks import MlflowTrackingHook, ParameterValidationHook
 
-# Among hooks of one priority, the last registered runs first: parameters are
-# validated (tryfirst) before MlflowExperimentHook (tryfirst) and kedro-mlflow open a
-# run; kedro-mlflow's hook runs before MlflowRunHook's, as its plugin entry point did.
-HOOKS = (
-    PipelineShapeHook(),
-    MlflowExperimentHook(),
-    MlflowRunHook(),
-    KedroMlflowHook(),
-    ParameterValidationHook(),
-)
-# kedro-mlflow's hook is KedroMlflowHook above.
+
+def in_project(filename: str) -> str:
+    """``${in_project:mlflow.db}``: a SQLite store at the root of the project around the
+    working directory, so that a notebook in notebooks/ and ``kedro run`` share one."""
+    root = find_kedro_project(Path.cwd()) or Path.cwd()
+    return f"sqlite:///{(root / filename).as_posix()}"
+
+
+# In any order: neither depends on the other (keras_classics.hooks).
+HOOKS = (MlflowTrackingHook(), ParameterValidationHook())
+# kedro-mlflow's hook is MlflowTrackingHook, in place of its plugin entry point.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)  # its distribution name
 
 CONFIG_LOADER_ARGS = {
@@ -30,10 +27,9 @@ CONFIG_LOADER_ARGS = {
     # An environment's parameters_<pipeline>.yml overrides single keys of base's.
     "merge_strategy": {"parameters": "soft"},
     # ${oc.env:NAME,default} in any config file (mlflow.yml: MLFLOW_TRACKING_URI).
-    "custom_resolvers": {"oc.env": oc.env},
-    # mlflow.yml, as kedro-mlflow reads it (MlflowExperimentHook reads it first).
+    "custom_resolvers": {"oc.env": oc.env, "in_project": in_project},
     "config_patterns": {
-        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],  # as kedro-mlflow reads it
         "sweeps": ["sweeps*", "sweeps*/**"],  # keras_classics.sweeps
     },
 }

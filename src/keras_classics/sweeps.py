@@ -24,6 +24,8 @@ from typing import Any, Literal
 import pandas as pd
 from kedro.pipeline import Pipeline, node, pipeline
 
+from keras_classics.core.stages import REPORT
+
 VARIANT_TAG = "keras_classics.variant"
 
 
@@ -111,6 +113,7 @@ def create_pipeline(
         ],
         name="summarise_sweep",
         namespace=sweep.name,
+        tags=REPORT,
     )
     return sum(copies, Pipeline([summary]))
 

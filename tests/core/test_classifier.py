@@ -1,15 +1,15 @@
 import numpy as np
 import pytest
 
-from keras_classics.core import classifier, models
+from keras_classics.core import classifier, models, nodes
 
 
 def test_best_epoch_counts_from_one_and_auto_uses_it():
     curve = {"history": {"val_accuracy": [0.5, 0.8, 0.7]}, "seconds": 1.0}
-    best = classifier.best_epoch(curve)
+    best = nodes.best_epoch(curve)
     assert best == {"best_epoch": 2, "best_val_accuracy": 0.8}
-    assert classifier.choose_final_epochs("auto", best) == 2
-    assert classifier.choose_final_epochs(9, best) == 9
+    assert nodes.choose_final_epochs("auto", best) == 2
+    assert nodes.choose_final_epochs(9, best) == 9
 
 
 def test_classes_from_sigmoid_softmax_and_label_encodings():
@@ -47,15 +47,19 @@ def test_final_training_data_is_all_or_the_non_held_out_part():
     }
     x = np.random.default_rng(0).normal(size=(30, 3)).astype("float32")
     y = (x[:, 0] > 0).astype("float32")
-    architecture = classifier.build_architecture(spec, x)
+    architecture = nodes.build_architecture(spec, x)
     with pytest.raises(ValueError, match="final.data is 'everything'"):
-        classifier.train_final_model(
-            architecture, x, y, 1, {"data": "everything", "batch_size": 8}, 10, 0
+        nodes.train_final_model(
+            architecture, x, y, 1, 8, 0, "everything", 10, after_models=1
         )
-    _, result = classifier.train_final_model(
-        architecture, x, y, 2, {"data": "non_held_out", "batch_size": 8}, 10, 0
+    everything = nodes.train_final_model(architecture, x, y, 2, 1, 0, after_models=1)
+    rest = nodes.train_final_model(
+        architecture, x, y, 2, 1, 0, "non_held_out", 10, after_models=1
     )
-    assert len(result["history"]["loss"]) == 2
+    # Batches of one: the optimizer counts the rows each final model saw.
+    assert int(everything[0].optimizer.iterations) == 2 * 30
+    assert int(rest[0].optimizer.iterations) == 2 * 20
+    assert len(rest[1]["history"]["final_loss"]) == 2
 
 
 def test_text_vectorization_vocabulary_is_learnt_into_the_spec():
@@ -70,5 +74,5 @@ def test_text_vectorization_vocabulary_is_learnt_into_the_spec():
     learnt = models.with_vocabularies(spec, texts)
     assert learnt["layers"][0]["vocabulary"][:2] == ["[UNK]", "the"]
     assert "vocabulary" not in spec["layers"][0]
-    model = models.from_config(classifier.build_architecture(spec, texts))
+    model = models.from_config(nodes.build_architecture(spec, texts))
     assert model.layers[0].get_vocabulary() == learnt["layers"][0]["vocabulary"]

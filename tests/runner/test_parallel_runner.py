@@ -18,7 +18,7 @@ from kedro.io import (
 from kedro.pipeline import Pipeline, node
 from mlflow import MlflowClient
 
-from keras_classics.hooks import KedroMlflowHook, RunEndedError
+from keras_classics.hooks import MlflowTrackingHook, RunEndedError
 from keras_classics.runner import ParallelRunner
 from keras_classics.runner.node_catalog import node_catalog
 
@@ -156,7 +156,7 @@ def test_a_worker_does_not_resume_a_run_that_has_ended(tmp_path, monkeypatch):
     client = MlflowClient()
     run = client.create_run(client.create_experiment("stopped"))
     client.set_terminated(run.info.run_id, "KILLED")  # by the stopped `kedro run`
-    hook = KedroMlflowHook()
+    hook = MlflowTrackingHook()
     hook.run_id = run.info.run_id  # as in a worker process
 
     with pytest.raises(RunEndedError, match=r"has ended \(KILLED\): node double"):

@@ -23,7 +23,7 @@ GRID = {
 }
 SWEEP = sweeps.Sweep("boston_kfold_sweep", "boston_kfold", GRID, "mean_fold_val_mae")
 QUICK = (
-    "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2,boston_kfold.k=2,"
+    "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2,"
     "boston_kfold.curve.skip_epochs=0"
 )
 
@@ -114,6 +114,7 @@ def project(tmp_path_factory) -> Project:
     sweeps_yml.write_text(
         sweeps_yml.read_text().replace("units: [32, 64]", "units: [32]", 1)
     )
+    project.set_parameters("boston_kfold", k=2)  # shapes the graph: conf/, not --params
     return project
 
 
@@ -192,6 +193,7 @@ def _sweep_project(path, learning_rates: str) -> Project:
         f"  grid: {{model.compile.optimizer.learning_rate: {learning_rates}}}\n"
         "  metric: mean_fold_val_mae\n"
     )
+    project.set_parameters("boston_kfold", k=2)
     return project
 
 

@@ -12,14 +12,12 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 
 import psycopg
 import pytest
 from kedro.config import OmegaConfigLoader
 from mlflow import MlflowClient
 
-from keras_classics.hooks import MlflowExperimentHook
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import REPO, Project
@@ -134,17 +132,12 @@ def team_run(server, tmp_path_factory):
     return project, client, run
 
 
-def test_team_env_points_at_a_server_and_keeps_base_settings(monkeypatch, tmp_path):
+def test_team_env_points_at_a_server_and_keeps_base_settings(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     loader = OmegaConfigLoader(str(REPO / "conf"), env="team", **CONFIG_LOADER_ARGS)
     mlflow_yml = loader["mlflow"]
     assert mlflow_yml["server"]["mlflow_tracking_uri"] == "http://127.0.0.1:5000"
     assert mlflow_yml["tracking"]["params"]["dict_params"]["flatten"] is True
-
-    context = SimpleNamespace(config_loader=loader, project_path=tmp_path)
-    MlflowExperimentHook().after_context_created(context)
-    assert "MLFLOW_TRACKING_URI" not in os.environ
-    assert not (tmp_path / "mlflow.db").exists()
 
 
 @pytest.mark.e2e

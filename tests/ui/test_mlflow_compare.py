@@ -106,7 +106,7 @@ def sweep(server, tmp_path_factory):
         project,
         server,
         "boston_kfold_sweep",
-        f"{QUICK},boston_kfold.k=2,boston_kfold.curve.skip_epochs=0",
+        f"{QUICK},boston_kfold.curve.skip_epochs=0",
     )
     client = MlflowClient(tracking_uri=server)
     experiment = client.get_experiment_by_name("boston_kfold_sweep")

@@ -31,6 +31,18 @@ NODES = {
     "mnist": ("prepare_images", "plot_test_images", "plot_confident_mistakes"),
     "scratch_cnn": ("select_subsets", "train", "plot_confusion_matrix"),
 }
+# boston_kfold's nodes of one stage (its tag), as kedro-viz labels them.
+BOSTON_STAGES = {
+    "prepare": {"fit_standardiser", "standardise"},
+    "train": {
+        "train_fold",
+        "summarise_folds",
+        "smooth_mean_curve",
+        "best_epoch",
+        "choose_final_epochs",
+        "train_final_model",
+    },
+}
 LAYERS = {
     "raw",
     "intermediate",
@@ -153,6 +165,14 @@ def test_parameters_are_grouped_per_pipeline(page, site_url: str):
     assert namespaces == set(NODES), namespaces
     # Collapsed, no task node is drawn: they are all inside their namespace.
     assert not page.locator("g.pipeline-node--task").count()
+
+
+def test_the_tag_filter_shows_one_stage(page, site_url: str):
+    """Every node is tagged with its stage: kedro-viz's tag filter (its ``tags`` URL
+    parameter) shows that stage's nodes only."""
+    for stage, expected in BOSTON_STAGES.items():
+        page.goto(f"{site_url}/?pid=boston_kfold&tags={stage}&expandAllPipelines=true")
+        assert set(_rendered_labels(page, "task")) == expected, stage
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

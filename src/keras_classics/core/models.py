@@ -134,24 +134,28 @@ def scratch_model(config: dict[str, Any], seed: int | None = None) -> keras.Mode
 _SCRATCH_MODELS: dict[str, keras.Model] = {}
 
 
+def layer_class(layer_type: Any) -> type[keras.layers.Layer]:
+    """The ``keras.layers`` class named ``layer_type``; else a ValueError that suggests
+    the closest name (the parameter checks and ``build_model`` both use it)."""
+    found = getattr(keras.layers, str(layer_type), None)
+    if isinstance(found, type) and issubclass(found, keras.layers.Layer):
+        return found
+    known = [name for name in dir(keras.layers) if name[:1].isupper()]
+    hint = difflib.get_close_matches(str(layer_type), known, n=1)
+    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise ValueError(
+        f"type {layer_type!r} is not a Keras layer{suggestion} "
+        "(use a class name from keras.layers, e.g. 'Dense')"
+    )
+
+
 def _layer(spec: dict[str, Any], position: int) -> keras.layers.Layer:
     kwargs = dict(spec)
     layer_type = kwargs.pop("type", None)
-    layer_class = getattr(keras.layers, str(layer_type), None)
-    if not (
-        isinstance(layer_class, type) and issubclass(layer_class, keras.layers.Layer)
-    ):
-        known = [n for n in dir(keras.layers) if n[:1].isupper()]
-        hint = difflib.get_close_matches(str(layer_type), known, n=1)
-        suggestion = f" Did you mean {hint[0]!r}?" if hint else ""
-        raise ValueError(
-            f"model.layers[{position}].type is {layer_type!r}, which is not a Keras "
-            f"layer.{suggestion} Use a class name from keras.layers, e.g. 'Dense'."
-        )
     try:
-        return layer_class(**kwargs)
+        return layer_class(layer_type)(**kwargs)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"model.layers[{position}] ({layer_type}): {error}") from error
+        raise ValueError(f"model.layers[{position}]: {error}") from error
 
 
 def _optimizer(spec: str | dict[str, Any]) -> keras.optimizers.Optimizer:

@@ -30,6 +30,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from keras_classics.core import models
+
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 LABEL_ENCODINGS = {
@@ -108,16 +110,7 @@ def _check_layer(spec: dict[str, Any]) -> dict[str, Any]:
     """A ``{type: <keras.layers class>, **arguments}`` spec Keras can build a layer from."""
     kwargs = dict(spec)
     layer_type = kwargs.pop("type", None)
-    layer_class = getattr(keras.layers, str(layer_type), None)
-    if not (
-        isinstance(layer_class, type) and issubclass(layer_class, keras.layers.Layer)
-    ):
-        known = _names(keras.layers, lambda n: n[:1].isupper())
-        raise ValueError(
-            f"type {layer_type!r} is not a Keras layer{_suggest(layer_type, known)} "
-            "(use a class name from keras.layers, e.g. 'Dense')"
-        )
-    arguments = _arguments(layer_class, keras.layers.Layer)
+    arguments = _arguments(models.layer_class(layer_type), keras.layers.Layer)
     for name in kwargs:
         if name not in arguments:
             raise ValueError(
@@ -346,7 +339,7 @@ class TextLoadSpec(Section):
 
 
 class HoldoutParameters(Section):
-    """The parameters of ``core.classifier.holdout_stages``."""
+    """The parameters of the hold-out stages (``keras_classics.core.stages``)."""
 
     seed: NonNegativeInt
     validation_samples: StrictInt

@@ -29,6 +29,7 @@ from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from keras_classics import compat
 from keras_classics.core.atomic import AtomicDataset
 from keras_classics.sweeps import VARIANT_TAG
 
@@ -89,10 +90,10 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
         self._prefix = prefix
         self._nested_run = nested_run
         self.metadata = metadata
-        self._logging_activated = True  # kedro-mlflow switches this off with tracking
+        setattr(self, compat.LOGGING_SWITCH, True)  # kedro-mlflow's off switch
 
     def _save(self, data: Metrics) -> None:
-        if not self._logging_activated:
+        if not compat.logging_activated(self):
             return
         run_id = _required_run_id(self._nested_run)
         timestamp = int(time.time() * 1000)
@@ -153,13 +154,13 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
         self._local_path = Path(dataset["filepath"])
         self._artifact_path = artifact_path
         self.metadata = metadata
-        self._logging_activated = True  # kedro-mlflow switches this off with tracking
+        setattr(self, compat.LOGGING_SWITCH, True)  # kedro-mlflow's off switch
         if hasattr(self._dataset, "preview"):
             self.preview = self._dataset.preview  # for kedro-viz, as in AtomicDataset
 
     def _save(self, data: Any) -> None:
         self._dataset.save(data)
-        if self._logging_activated:
+        if compat.logging_activated(self):
             MlflowClient().log_artifact(
                 _required_run_id(self._nested_run),
                 str(self._local_path),

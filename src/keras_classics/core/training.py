@@ -25,6 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_classics import compat
 from keras_classics.core.errors import TrainingDivergedError
 from keras_classics.core.vectorize import MultiHotRows, multi_hot
 
@@ -68,7 +69,7 @@ def fit(
             tf.convert_to_tensor(validation_data[1]),
         )
     steps = math.ceil(int(y.shape[0]) / batch_size)
-    _build_training_state(model, _batch(x[:1], width), y[:1])
+    compat.build_training_state(model, _batch(x[:1], width), y[:1])
     if seed is None:
         seed = int(np.random.randint(2**31 - 1))
     run_epoch = _cached(
@@ -127,7 +128,7 @@ def evaluate(
     """The compiled loss and metrics over the whole dataset, like ``model.evaluate``."""
     width = _width(x)
     x, y = _tensor(x), tf.convert_to_tensor(y)
-    _build_training_state(model, _batch(x[:1], width), y[:1])
+    compat.build_training_state(model, _batch(x[:1], width), y[:1])
     run = _cached(
         model,
         ("evaluate", batch_size, width),
@@ -181,18 +182,6 @@ def _cached(model: keras.Model, key: tuple, make):
     if key not in functions:
         functions[key] = make()
     return functions[key]
-
-
-def _build_training_state(model: keras.Model, x, y) -> None:
-    """Create metric, loss and optimizer variables before they are used in a graph loop.
-
-    ``fit`` does the same through the private ``_symbolic_build``; variables cannot be
-    created inside the ``tf.while_loop`` of the traced functions. The equivalence with
-    ``model.fit`` is pinned by ``tests/core/test_training.py``.
-    """
-    model._symbolic_build(data_batch=(x, y))
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
 
 
 def _reset_metrics(model: keras.Model) -> None:

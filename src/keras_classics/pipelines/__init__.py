@@ -1,15 +1,27 @@
-"""The pipelines, one package each, and the schemas of their parameters."""
+"""The pipelines, one package each: ``pipeline.py`` (``create_pipeline``), ``nodes.py``
+and ``parameters.py`` (``Parameters``, the schema of its ``parameters_<name>.yml``).
 
-from keras_classics.pipelines.boston_kfold import parameters as _boston_kfold
-from keras_classics.pipelines.imdb import parameters as _imdb
-from keras_classics.pipelines.mnist import parameters as _mnist
-from keras_classics.pipelines.reuters import parameters as _reuters
-from keras_classics.pipelines.scratch_cnn import parameters as _scratch_cnn
+A package here is a pipeline: ``pipeline_registry`` and the parameter checks find them
+all, so a new pipeline is registered by adding its folder.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+PIPELINES = sorted(
+    module.name for module in pkgutil.iter_modules(__path__) if module.ispkg
+)
+
+
+def pipeline_module(name: str) -> ModuleType:
+    """``keras_classics.pipelines.<name>.pipeline``."""
+    return importlib.import_module(f"{__name__}.{name}.pipeline")
+
 
 PARAMETER_SCHEMAS = {
-    "boston_kfold": _boston_kfold.Parameters,
-    "imdb": _imdb.Parameters,
-    "mnist": _mnist.Parameters,
-    "reuters": _reuters.Parameters,
-    "scratch_cnn": _scratch_cnn.Parameters,
+    name: importlib.import_module(f"{__name__}.{name}.parameters").Parameters
+    for name in PIPELINES
 }

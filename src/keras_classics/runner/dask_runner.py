@@ -31,12 +31,11 @@ import dask
 import mlflow
 from distributed import Client, LocalCluster, get_client
 from kedro.framework import project
-from kedro.framework.hooks.manager import _create_hook_manager, _register_hooks
 from kedro.io import AbstractDataset, MemoryDataset
 from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
-from mlflow.tracking.fluent import _active_run_stack
 
+from keras_classics import compat
 from keras_classics.datasets.raw_dataset import MIRROR_ENV
 from keras_classics.hooks import RUN_ENVIRONMENT
 
@@ -110,16 +109,16 @@ class DaskRunner(AbstractRunner):
             for name in pipeline.datasets()
             if isinstance(catalog.get(name), MemoryDataset) and not catalog.exists(name)
         }
-        # Swapped as SharedMemoryDataCatalog.set_manager_datasets does (`catalog[name]`
-        # would warn "Replacing dataset" for each).
         for name in in_memory:
-            catalog._datasets[name] = DaskDataset(f"{prefix}/{name}")
+            compat.replace_dataset(catalog, name, DaskDataset(f"{prefix}/{name}"))
         workers = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
         with self._connect(min(workers, os.cpu_count() or 1)) as self._client:
             try:
                 super()._run(pipeline, catalog, hook_manager, run_id)
                 for name in in_memory & pipeline.outputs():  # kept after the cluster
-                    catalog._datasets[name] = MemoryDataset(catalog.load(name))
+                    compat.replace_dataset(
+                        catalog, name, MemoryDataset(catalog.load(name))
+                    )
             finally:
                 for name in self._client.list_datasets():
                     if name.startswith(f"{prefix}/"):
@@ -190,8 +189,7 @@ def _run_node(  # noqa: PLR0913
             project.configure_logging(logging_config)
         # The project's hooks only (kedro-mlflow's is one of them): plugins' hooks are
         # set up by the `kedro run` process and have no state here.
-        hook_manager = _create_hook_manager()
-        _register_hooks(hook_manager, project.settings.HOOKS)
+        hook_manager = compat.project_hook_manager(project.settings.HOOKS)
         get_client()  # the worker's client, found by `is_async` threads once it exists
         with _environment(environment), _mlflow_run(environment.get("MLFLOW_RUN_ID")):
             return Task(node, catalog, is_async, hook_manager, run_id).execute()
@@ -220,15 +218,13 @@ def _mlflow_run(run_id: str | None) -> Iterator[None]:
         # What mlflow.start_run(run_id=...) makes active, without its two requests
         # per node (read the run, mark it RUNNING again): ~1.5 s of each worker's
         # time on boston_kfold_sweep.
-        run = _run(mlflow.get_tracking_uri(), run_id)
-        _active_run_stack.get().append(mlflow.ActiveRun(run))
+        compat.activate_run(_run(mlflow.get_tracking_uri(), run_id))
     try:
         yield
     finally:
         # Let it go without ending it, or the next node run in this thread, maybe of
         # another `kedro run`, would log into it.
-        while mlflow.active_run():
-            _active_run_stack.get().pop()
+        compat.deactivate_runs()
 
 
 @functools.lru_cache(maxsize=16)

@@ -19,6 +19,8 @@ from kedro import runner as kedro_runner
 from kedro.framework import project
 from kedro.runner.task import Task
 
+from keras_classics import compat
+
 from .node_catalog import node_catalog
 
 if TYPE_CHECKING:
@@ -34,7 +36,9 @@ class ParallelRunner(kedro_runner.ParallelRunner):
         # Kedro's pool (start method from KEDRO_MP_CONTEXT) starts no process until a
         # task comes: only its multiprocessing context is used.
         kedro_pool = super()._get_executor(max_workers)
-        return _NodeTaskPool(max_workers, mp_context=kedro_pool._mp_context)
+        return _NodeTaskPool(
+            max_workers, mp_context=compat.multiprocessing_context(kedro_pool)
+        )
 
 
 class _NodeTaskPool(ProcessPoolExecutor):
@@ -70,7 +74,4 @@ class _NodeTask(Task):
 def _process_hook_manager() -> PluginManager:
     """What Kedro sets up in a worker for each task (project set up if the process was
     spawned, project and plugin hooks registered), once per process."""
-    return Task._run_node_synchronization(
-        package_name=project.PACKAGE_NAME,
-        logging_config=project.LOGGING,  # type: ignore[arg-type]
-    )
+    return compat.process_hook_manager(project.PACKAGE_NAME, project.LOGGING)

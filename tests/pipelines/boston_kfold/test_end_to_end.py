@@ -121,14 +121,30 @@ def test_auto_final_epochs_trains_the_final_model_for_the_books_epoch_on_every_r
     assert steps == chosen * train_rows
 
 
-def test_k_given_on_the_command_line_shapes_the_fold_nodes(project):
-    run = project.run_pipeline("boston_kfold", "--params", QUICK + ",boston_kfold.k=3")
+def test_k_set_in_conf_shapes_the_fold_nodes(tmp_path):
+    project = Project.with_boston_data(tmp_path)
+    project.set_parameters("boston_kfold", k=3)
+    run = project.run_pipeline("boston_kfold", "--params", QUICK)
     folds = {
         key
         for key in run.data.metrics
         if key.endswith("_val_mae") and key.startswith("fold_")
     }
     assert folds == {"fold_0_val_mae", "fold_1_val_mae", "fold_2_val_mae"}
+    assert run.data.params["boston_kfold.k"] == "3"
+
+
+def test_k_on_the_command_line_is_refused_before_anything_runs(tmp_path):
+    project = Project.with_boston_data(tmp_path)
+    done = project.kedro(
+        "run", "--pipeline=boston_kfold", "--params", QUICK + ",boston_kfold.k=3"
+    )
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "boston_kfold.k decide which nodes exist" in output
+    assert "conf/local/parameters_boston_kfold.yml" in output
+    assert project.runs("boston_kfold") == []  # no MLflow run was started
+    assert not (project.path / "data/02_intermediate/boston_kfold").exists()
 
 
 def test_another_seed_gives_other_maes(project, sequential_run):

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from keras_classics.core import nodes as stage_nodes
 from keras_classics.pipelines.boston_kfold import nodes
 from tests import reference
 from tests.synthetic import TINY_REGRESSOR_SPEC
@@ -45,26 +46,23 @@ def test_standardisation_is_fitted_on_training_data_only():
 def test_every_fold_trains_a_fresh_model_and_reports_its_history():
     x = np.arange(20, dtype="float32").reshape(10, 2)
     y = np.arange(10, dtype="float32")
-    architecture = nodes.build_model(SPEC, x)
+    architecture = stage_nodes.build_architecture(SPEC, x)
     for fold in range(3):
-        result = nodes.train_fold(
-            architecture, x, y, {"epochs": 1, "batch_size": 4}, 3, 0, fold=fold, folds=3
+        result = stage_nodes.train_fold(
+            architecture, x, y, {"epochs": 1, "batch_size": 4}, 0, fold=fold, folds=3
         )
         assert set(result["history"]) == {"loss", "mae", "val_loss", "val_mae"}
         assert result["seconds"] > 0
 
 
-def test_a_runtime_k_that_the_pipeline_was_not_built_with_is_refused():
-    x = np.zeros((8, 2), dtype="float32")
-    with pytest.raises(
-        ValueError, match="boston_kfold.k is 5, but this pipeline has 4 fold nodes"
-    ):
-        nodes.train_fold(
-            nodes.build_model(SPEC, x),
+def test_more_folds_than_samples_are_refused():
+    x = np.zeros((3, 2), dtype="float32")
+    with pytest.raises(ValueError, match="4 folds, but the training set has only 3"):
+        stage_nodes.train_fold(
+            stage_nodes.build_architecture(SPEC, x),
             x,
             x[:, 0],
             {"epochs": 1, "batch_size": 4},
-            5,
             0,
             fold=0,
             folds=4,
@@ -82,7 +80,7 @@ def test_summaries_and_auto_final_epochs():
             "seconds": 2.0,
         },
     ]
-    scores, curves = nodes.summarise_folds(*results)
+    scores, curves, result = stage_nodes.summarise_folds(*results, score="val_mae")
     assert scores.to_dict("list") == {
         "fold": [0, 1],
         "loss": [2.0, 2.0],
@@ -91,10 +89,18 @@ def test_summaries_and_auto_final_epochs():
     }
     assert curves["mean_val_mae"].tolist() == [3.0, 3.0, 2.0, 3.0]
     assert list(curves.index) == [1, 2, 3, 4]
+    assert result["figures"] == {
+        "mean_fold_val_mae": 3.0,
+        "fold_0_val_mae": 2.0,
+        "fold_1_val_mae": 4.0,
+    }
+    assert result["seconds"] == 3.0
 
     curve = {"skip_epochs": 1, "smoothing_factor": 0.0}
-    assert nodes.choose_final_epochs(curves, "auto", curve) == 3
-    assert nodes.choose_final_epochs(curves, 7, curve) == 7
+    smoothed = stage_nodes.smoothed_curve(curves, curve, "mean_val_mae")
+    best = stage_nodes.lowest_epoch(smoothed)
+    assert stage_nodes.choose_final_epochs("auto", best) == 3
+    assert stage_nodes.choose_final_epochs(7, best) == 7
 
 
 def test_auto_final_epochs_is_the_books_smoothed_minimum_after_the_skipped_epochs():
@@ -110,18 +116,14 @@ def test_auto_final_epochs_is_the_books_smoothed_minimum_after_the_skipped_epoch
     assert expected != reference.best_epoch(curve, skip=2, factor=0.0)  # unsmoothed
     assert expected != reference.best_epoch(curve, skip=0, factor=0.5)  # not skipped
 
-    assert nodes.choose_final_epochs(epoch_curves, "auto", settings) == expected
+    smoothed = stage_nodes.smoothed_curve(epoch_curves, settings, "mean_val_mae")
+    np.testing.assert_allclose(smoothed, reference.smooth_curve(curve[2:], 0.5))
+    assert list(smoothed.index) == list(range(3, len(curve) + 1))
+    best = stage_nodes.lowest_epoch(smoothed)
+    assert stage_nodes.choose_final_epochs("auto", best) == expected
 
 
 def test_collected_metrics_hold_the_issue_keys():
-    scores = pd.DataFrame(
-        {
-            "fold": [0, 1],
-            "val_mae": [2.0, 4.0],
-            "val_loss": [5.0, 9.0],
-            "seconds": [1.0, 2.0],
-        }
-    )
     curves = pd.DataFrame(
         {
             "fold_0_val_mae": [3.0, 2.0],
@@ -129,9 +131,18 @@ def test_collected_metrics_hold_the_issue_keys():
             "mean_val_mae": [4.0, 3.0],
         }
     )
-    final = {"history": {"loss": [1.0], "mae": [0.5]}, "seconds": 0.5}
-    metrics, summary = nodes.collect_metrics(
-        scores, curves, final, {"test_mae": 2.5, "test_mse": 9.0}
+    kfold = {
+        "history": {name: values.tolist() for name, values in curves.items()},
+        "figures": {
+            "mean_fold_val_mae": 3.0,
+            "fold_0_val_mae": 2.0,
+            "fold_1_val_mae": 4.0,
+        },
+        "seconds": 3.0,
+    }
+    final = {"history": {"final_loss": [1.0], "final_mae": [0.5]}, "seconds": 0.5}
+    metrics, summary = stage_nodes.collect_metrics(
+        kfold, final, {"test_mae": 2.5, "test_mse": 9.0}
     )
     assert summary == {
         "mean_fold_val_mae": 3.0,
@@ -141,9 +152,7 @@ def test_collected_metrics_hold_the_issue_keys():
         "test_mse": 9.0,
         "training_seconds": 3.5,
     }
-    assert metrics["fold_0_val_mae"] == [
-        3.0,
-        2.0,
-    ]  # a history whose last value is the score
+    # a history whose last value is the score
+    assert metrics["fold_0_val_mae"] == [3.0, 2.0]
     assert metrics["mean_val_mae"] == [4.0, 3.0]
     assert metrics["final_loss"] == [1.0]

@@ -82,9 +82,11 @@ def test_mnist_end_to_end(project, encoding, final_data, rows):
 
 
 def test_fashion_mnist_from_its_idx_files(project):
-    run = project.run_pipeline(
-        "mnist", "--params", QUICK + ",mnist.dataset=fashion_mnist"
-    )
+    project.set_parameters("mnist", dataset="fashion_mnist")  # shapes the graph
+    try:
+        run = project.run_pipeline("mnist", "--params", QUICK)
+    finally:
+        (project.path / "conf/local/parameters_mnist.yml").unlink()
     assert run.data.params["mnist.dataset"] == "fashion_mnist"
     assert run.info.status == "FINISHED"
     # The model's input example is the first two test images: Fashion-MNIST's.

@@ -1,15 +1,17 @@
-"""Wiring of the MNIST pipeline: prepare, the shared hold-out stages, image reports.
+"""Wiring of the MNIST convnet pipeline.
 
-``mnist.dataset`` picks ``mnist`` (Keras' mnist.npz or the four IDX files, whichever
-is present) or ``fashion_mnist``.
+``mnist.dataset`` decides the input: ``mnist`` (Keras' mnist.npz or the four IDX
+files, whichever is present) or ``fashion_mnist``.
 """
 
 from kedro.pipeline import Pipeline, node
 
-from keras_classics.core.classifier import holdout_stages
+from keras_classics.core import stages
+from keras_classics.core.stages import PREPARE, REPORT
 
 from . import nodes
 
+GRAPH_PARAMETERS = ("dataset",)
 DATASETS = ("mnist", "fashion_mnist")
 
 
@@ -32,19 +34,29 @@ def create_pipeline(dataset: str = "mnist", **kwargs) -> Pipeline:
                 ],
                 outputs=["x_train", "y_train", "x_test", "y_test"],
                 name="prepare_images",
+                tags=PREPARE,
             ),
-            holdout_stages(class_names=class_names),
+            stages.build(),
+            stages.holdout_training(),
+            stages.holdout_final_fit(),
+            stages.evaluate("params:final.batch_size"),
+            stages.learning_curves(),
+            stages.confusion_matrix(class_names),
+            stages.collect_metrics("curve", "best", "final_result", "test_metrics"),
+            stages.package_model(),
             node(
                 nodes.labelled_test_images,
                 inputs=report_inputs,
                 outputs="test_images_plot",
                 name="plot_test_images",
+                tags=REPORT,
             ),
             node(
                 nodes.confident_mistakes,
                 inputs=report_inputs,
                 outputs="confident_mistakes_plot",
                 name="plot_confident_mistakes",
+                tags=REPORT,
             ),
         ],
         namespace="mnist",

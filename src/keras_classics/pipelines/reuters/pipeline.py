@@ -1,8 +1,10 @@
-"""Wiring of the Reuters pipeline: ingest and prepare, then the shared hold-out stages."""
+"""Wiring of the Reuters pipeline."""
 
 from kedro.pipeline import Pipeline, node
 
-from keras_classics.core.classifier import class_report, encode_labels, holdout_stages
+from keras_classics.core import stages
+from keras_classics.core.classifier import class_report, encode_labels
+from keras_classics.core.stages import EVALUATE, INGEST, PREPARE, REPORT
 from keras_classics.core.vectorize import vectorize_splits
 
 from . import nodes
@@ -21,12 +23,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "test_topics",
                 ],
                 name="load_newswires",
+                tags=INGEST,
             ),
             node(
                 vectorize_splits,
                 inputs=["train_sequences", "test_sequences", "params:load.num_words"],
                 outputs=["x_train", "x_test"],
                 name="vectorize",
+                tags=PREPARE,
             ),
             node(
                 encode_labels,
@@ -39,19 +43,31 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 outputs=["y_train", "y_test"],
                 name="encode_labels",
+                tags=PREPARE,
             ),
+            stages.build(),
+            stages.holdout_training(),
+            stages.holdout_final_fit(),
+            stages.evaluate("params:final.batch_size"),
             node(
                 nodes.random_baseline,
                 inputs=["test_topics", "params:seed"],
                 outputs="random_baseline",
                 name="random_baseline",
+                tags=EVALUATE,
             ),
-            holdout_stages(extra_metrics=("random_baseline",)),
+            stages.learning_curves(),
+            stages.confusion_matrix(),
+            stages.collect_metrics(
+                "curve", "best", "final_result", "test_metrics", "random_baseline"
+            ),
+            stages.package_model(),
             node(
                 class_report,
                 inputs=["y_test", "test_outputs", "params:class_names"],
                 outputs="class_report",
                 name="class_report",
+                tags=REPORT,
             ),
         ],
         namespace="reuters",

@@ -7,9 +7,7 @@ import time
 from typing import Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from keras_classics.core import plots
 from keras_classics.scratch.network import ScratchCNN, ServableWeights
 
 logger = logging.getLogger(__name__)
@@ -28,12 +26,27 @@ def select_subsets(
     )
 
 
+def build_network(model: dict[str, Any], seed: int) -> dict[str, int]:
+    """The untrained network as config data, as a Keras model's architecture: its
+    filters, and the seed its initial weights are drawn from."""
+    network = ScratchCNN(num_filters=model["filters"], seed=seed)
+    weights = sum(value.size for value in network.get_weights().values())
+    logger.info(
+        "Conv3x3(%d) -> MaxPool2 -> Softmax(10): %d weights", model["filters"], weights
+    )
+    return {"num_filters": model["filters"], "seed": seed}
+
+
 def train(
-    x_train: np.ndarray, y_train: np.ndarray, training: dict[str, Any], seed: int
+    architecture: dict[str, int],
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    training: dict[str, Any],
+    seed: int,
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Train Zhou's network with mini-batch SGD; the trained weights, and the history
     with the training time in seconds."""
-    network = ScratchCNN(num_filters=training["filters"], seed=seed)
+    network = ScratchCNN(**architecture)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         logger.info(
@@ -68,27 +81,6 @@ def evaluate(
     loss, accuracy = network.loss_and_accuracy(x_test, y_test)
     logger.info("Test accuracy %.4f, loss %.4f", accuracy, loss)
     return {"test_loss": loss, "test_accuracy": accuracy}, network.predict_proba(x_test)
-
-
-def learning_curves(result: dict[str, Any]) -> tuple[Figure, Figure]:
-    """Training loss and accuracy per epoch."""
-    history = result["history"]
-    return tuple(
-        plots.learning_curves(
-            {f"Training {name}": history[name]},
-            title=f"Training {name}",
-            ylabel=name.capitalize(),
-        )
-        for name in ("loss", "accuracy")
-    )
-
-
-def collect_metrics(
-    result: dict[str, Any], test_metrics: dict[str, float]
-) -> tuple[dict[str, Any], dict[str, float]]:
-    """Per-epoch histories and final figures for MLflow, and the figures alone."""
-    summary = {**test_metrics, "training_seconds": float(result["seconds"])}
-    return dict(result["history"]) | summary, summary
 
 
 def weights_as_lists(weights: dict[str, np.ndarray]) -> dict[str, list]:

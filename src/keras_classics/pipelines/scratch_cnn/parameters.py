@@ -9,8 +9,11 @@ from pydantic import Field
 from keras_classics.core.parameters import NonNegativeInt, PositiveInt, Section
 
 
-class Training(Section):
+class Model(Section):
     filters: PositiveInt
+
+
+class Training(Section):
     epochs: PositiveInt
     batch_size: PositiveInt
     learn_rate: Annotated[float, Field(gt=0)]
@@ -21,4 +24,5 @@ class Parameters(Section):
     train_samples: Annotated[int, Field(strict=True, ge=1, le=60_000)]
     test_samples: Annotated[int, Field(strict=True, ge=1, le=10_000)]
     class_names: Annotated[list[str], Field(min_length=10, max_length=10)]
+    model: Model
     training: Training

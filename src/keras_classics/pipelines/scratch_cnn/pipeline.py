@@ -2,7 +2,8 @@
 
 from kedro.pipeline import Pipeline, node
 
-from keras_classics.core.classifier import confusion_matrix
+from keras_classics.core import stages
+from keras_classics.core.stages import EVALUATE, PREPARE, REPORT, TRAIN
 
 from . import nodes
 
@@ -15,49 +16,40 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["mnist_images", "params:train_samples", "params:test_samples"],
                 outputs=["x_train", "y_train", "x_test", "y_test"],
                 name="select_subsets",
+                tags=PREPARE,
             ),
+            stages.build(nodes.build_network, ["params:model", "params:seed"]),
             node(
                 nodes.train,
-                inputs=["x_train", "y_train", "params:training", "params:seed"],
+                inputs=[
+                    "architecture",
+                    "x_train",
+                    "y_train",
+                    "params:training",
+                    "params:seed",
+                ],
                 outputs=["trained_weights", "training_result"],
                 name="train",
+                tags=TRAIN,
             ),
             node(
                 nodes.evaluate,
                 inputs=["trained_weights", "x_test", "y_test"],
                 outputs=["test_metrics", "test_outputs"],
                 name="evaluate",
+                tags=EVALUATE,
             ),
-            node(
-                nodes.learning_curves,
-                inputs="training_result",
-                outputs=["loss_plot", "accuracy_plot"],
-                name="plot_learning_curves",
-            ),
-            node(
-                confusion_matrix,
-                inputs=["y_test", "test_outputs", "params:class_names"],
-                outputs="confusion_matrix_plot",
-                name="plot_confusion_matrix",
-            ),
-            node(
-                nodes.collect_metrics,
-                inputs=["training_result", "test_metrics"],
-                outputs=["mlflow_metrics", "metrics_json"],
-                name="collect_metrics",
-            ),
+            stages.learning_curves("training_result"),
+            stages.confusion_matrix(),
+            stages.collect_metrics("training_result", "test_metrics"),
             node(
                 nodes.weights_as_lists,
                 inputs="trained_weights",
                 outputs="weights",
                 name="save_weights",
+                tags=REPORT,
             ),
-            node(
-                nodes.package_model,
-                inputs=["trained_weights", "x_test"],
-                outputs="mlflow_model",
-                name="package_model",
-            ),
+            stages.package_model(nodes.package_model, ["trained_weights", "x_test"]),
         ],
         namespace="scratch_cnn",
         inputs={"mnist_images"},

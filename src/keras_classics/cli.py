@@ -1,0 +1,31 @@
+"""``kedro run``, with ``--env`` reaching the pipeline registry.
+
+Kedro builds the pipelines without arguments, and ``kedro run --env`` gives the
+environment to the session only; ``pipeline_registry`` reads the graph parameters
+(``boston_kfold.k``, ``imdb.input``, ``mnist.dataset``) from ``KEDRO_ENV``'s
+configuration. This command is Kedro's own ``run`` (same options, same code) that sets
+``KEDRO_ENV`` from ``--env`` first - the one place that does.
+(https://docs.kedro.org/en/stable/extend/common_use_cases/ : a project's ``cli.py``
+overrides Kedro's commands.)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as kedro_run
+
+
+@click.group(name="keras_classics")
+def cli() -> None:
+    """Keras Classics' project commands."""
+
+
+@cli.command(name="run", params=kedro_run.params, help=kedro_run.help)
+@click.pass_context
+def run(context: click.Context, /, **options: Any) -> None:
+    if options.get("env"):
+        os.environ["KEDRO_ENV"] = options["env"]
+    context.invoke(kedro_run, **options)
