@@ -30,6 +30,7 @@ NODES = {
     "reuters": ("load_newswires", "encode_labels", "random_baseline"),
     "mnist": ("prepare_images", "plot_test_images", "plot_confident_mistakes"),
     "scratch_cnn": ("select_subsets", "train", "plot_confusion_matrix"),
+    "mnist_dense": ("flatten_images", "build_model", "train_with_holdout"),
 }
 # boston_kfold's nodes of one stage (its tag), as kedro-viz labels them.
 BOSTON_STAGES = {
