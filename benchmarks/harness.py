@@ -74,16 +74,17 @@ def project_copy(mirror: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 
 
 def timed(
-    command: Sequence[str], cwd: Path, env: dict[str, str]
+    command: Sequence[str], cwd: Path, env: dict[str, str], *, logs: bool = False
 ) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS (MiB) and stdout of one command."""
+    """Wall seconds, peak RSS (MiB) and stdout (with ``logs``, stderr too) of one
+    command."""
     started = time.perf_counter()
     process = subprocess.Popen(
         list(command),
         cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if logs else subprocess.DEVNULL,
         text=True,
     )
     stdout = process.stdout.read()

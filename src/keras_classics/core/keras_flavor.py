@@ -15,7 +15,7 @@ from typing import Any
 import mlflow
 from mlflow.models import Model, infer_signature
 
-from keras_classics.core.models import ServableModel
+from keras_classics.core.servable import ServableModel
 
 load_model = mlflow.keras.load_model
 

@@ -21,22 +21,12 @@ from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 APIS = ("sequential", "functional")
-
-
-@dataclass(frozen=True)
-class ServableModel:
-    """A trained model and a few real inputs that show how to call it."""
-
-    model: keras.Model
-    input_example: np.ndarray
 
 
 def build_model(

@@ -1,6 +1,9 @@
 """The nodes every Keras pipeline shares: build, train (hold-out or k-fold), final fit,
 evaluate, and the reports every run logs. ``keras_classics.core.stages`` wires them.
 
+Keras (and TensorFlow) are imported when a node runs, not with this module, so that
+Kedro commands that train nothing start without them.
+
 The book's recipe: train on part of the training data and watch the validation curves
 (a hold-out set, or k folds); pick the number of epochs (``final_epochs``: a number,
 or ``auto`` for the best validation epoch); retrain a fresh model on the chosen data;
@@ -17,9 +20,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from keras_classics.core import models, plots, training
-from keras_classics.core.models import ServableModel
+from keras_classics.core import plots
 from keras_classics.core.parameters import check_validation_samples
+from keras_classics.core.servable import ServableModel
 from keras_classics.core.vectorize import MultiHotRows
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,8 @@ def build_architecture(model_spec: dict[str, Any], x_train) -> dict[str, Any]:
     Texts (raw strings) go to a model whose ``TextVectorization`` layer learns its
     vocabulary from the training texts here.
     """
+    from keras_classics.core import models
+
     if isinstance(x_train, MultiHotRows):
         model = models.build_model(model_spec, (x_train.width,))
     elif x_train.dtype.kind in "OUS":
@@ -54,6 +59,8 @@ def train_with_holdout(
 ) -> dict[str, Any]:
     """Train on all but ``validation_samples`` held-out samples, validating on those:
     the first ones, or with a negative number the last ones (like ``x[-6000:]``)."""
+    from keras_classics.core import models, training
+
     check_validation_samples(validation_samples, len(y_train))
     held_out, rest = _holdout(validation_samples)
     result = training.timed_fit(
@@ -91,6 +98,8 @@ def train_fold(
 ) -> dict[str, Any]:
     """Train a fresh model on all but the ``fold``-th of ``folds`` slices; validate on
     that slice. Returns the Keras history and the training time in seconds."""
+    from keras_classics.core import models, training
+
     size = len(x_train) // folds
     if size == 0:
         raise ValueError(
@@ -205,6 +214,8 @@ def train_final_model(  # noqa: PLR0913
 
     Returns the model, and its history (``final_`` names) with the training time.
     """
+    from keras_classics.core import models, training
+
     if data not in FINAL_DATA:
         raise ValueError(f"final.data is {data!r}; use one of {', '.join(FINAL_DATA)}.")
     rows = slice(None) if data == "all" else _holdout(validation_samples)[1]
@@ -227,6 +238,8 @@ def evaluate(
     """The compiled loss and metrics on the test set (``test_<loss>``,
     ``test_<metric>``), and the model's outputs for every test sample; in batches of
     ``batch_size`` (None: the whole set at once)."""
+    from keras_classics.core import training
+
     batch_size = batch_size or len(y_test)
     scores = training.evaluate(model, x_test, y_test, batch_size=batch_size)
     metrics = {

@@ -7,6 +7,8 @@ is allowed. Unknown keys are errors with a "did you mean" suggestion; layer, act
 optimizer, loss and metric names and arguments are checked against Keras itself - by
 name and signature, never by creating optimizers, metrics or layers: those can start
 TensorFlow's runtime, and a process that forks afterwards (the ParallelRunner) hangs.
+Keras is imported when a check runs, not with this module: Kedro commands that run no
+pipeline start without TensorFlow.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import inspect
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-import keras
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,8 +30,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
-
-from keras_classics.core import models
 
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
@@ -87,6 +86,8 @@ def _names(module, predicate) -> list[str]:
 
 
 def _check_activation(value: Any) -> None:
+    import keras
+
     try:
         keras.activations.get(value)
     except (ValueError, TypeError):
@@ -108,6 +109,10 @@ def _arguments(*classes: type) -> list[str]:
 
 def _check_layer(spec: dict[str, Any]) -> dict[str, Any]:
     """A ``{type: <keras.layers class>, **arguments}`` spec Keras can build a layer from."""
+    import keras
+
+    from keras_classics.core import models
+
     kwargs = dict(spec)
     layer_type = kwargs.pop("type", None)
     arguments = _arguments(models.layer_class(layer_type), keras.layers.Layer)
@@ -125,6 +130,8 @@ LayerSpec = Annotated[dict[str, Any], AfterValidator(_check_layer)]
 
 
 def _check_optimizer(spec: str | dict[str, Any]) -> str | dict[str, Any]:
+    import keras
+
     config = {"type": spec} if isinstance(spec, str) else dict(spec)
     name = str(config.pop("type", None))
     optimizers = {
@@ -151,6 +158,8 @@ def _check_optimizer(spec: str | dict[str, Any]) -> str | dict[str, Any]:
 
 
 def _check_loss(name: str) -> str:
+    import keras
+
     try:
         keras.losses.get(name)
     except ValueError:
@@ -163,6 +172,8 @@ def _check_loss(name: str) -> str:
 
 def _check_metric(name: str) -> str:
     """Names ``Model.compile`` accepts: its own, a Keras metric, or a loss function."""
+    import keras
+
     if name in COMPILE_METRICS or hasattr(keras.metrics, name):
         return name
     try:

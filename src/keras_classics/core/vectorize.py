@@ -18,9 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tensorflow as tf
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ class MultiHotRows:
         return dense
 
     def as_ragged(self) -> tf.RaggedTensor:
+        import tensorflow as tf
+
         return tf.RaggedTensor.from_row_splits(
             self.ids, self.row_splits, validate=False
         )
@@ -77,6 +82,8 @@ class MultiHotRows:
 
 def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.Tensor:
     """In-graph: a batch of distinct token ids as float32 multi-hot rows of ``width``."""
+    import tensorflow as tf
+
     indices = tf.stack(
         [rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1
     )

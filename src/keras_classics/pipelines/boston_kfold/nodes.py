@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from keras_classics.core import plots
-from keras_classics.core.models import ServableModel
+from keras_classics.core.servable import ServableModel
 from keras_classics.datasets import keras_semantics
 
 
@@ -67,6 +66,8 @@ def package_model(
     """The model to serve: the training standardisation (a ``Normalization`` layer with
     the training mean and variance) then the final model, so callers send raw feature
     values; a few raw test rows are MLflow's input example."""
+    import keras
+
     served = keras.Sequential(
         [
             keras.Input(shape=(len(feature_stats),), name="features"),
