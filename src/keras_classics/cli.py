@@ -4,7 +4,9 @@ Kedro builds the pipelines without arguments, and ``kedro run --env`` gives the
 environment to the session only; ``pipeline_registry`` reads the graph parameters
 (``boston_kfold.k``, ``imdb.input``, ``mnist.dataset``) from ``KEDRO_ENV``'s
 configuration. This command is Kedro's own ``run`` (same options, same code) that sets
-``KEDRO_ENV`` from ``--env`` first - the one place that does.
+``KEDRO_ENV`` from ``--env`` first - the one place that does - and reads
+``--pipeline=<name>``, the command this project documents, as Kedro 1.7's
+``--pipelines=<name>`` (Kedro warns that ``--pipeline`` is deprecated).
 (https://docs.kedro.org/en/stable/extend/common_use_cases/ : a project's ``cli.py``
 overrides Kedro's commands.)
 """
@@ -17,6 +19,8 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from keras_classics.core.parameters import ParameterError
+
 
 @click.group(name="keras_classics")
 def cli() -> None:
@@ -28,4 +32,10 @@ def cli() -> None:
 def run(context: click.Context, /, **options: Any) -> None:
     if options.get("env"):
         os.environ["KEDRO_ENV"] = options["env"]
-    context.invoke(kedro_run, **options)
+    if options.get("pipeline"):  # the documented command, without Kedro's deprecation
+        options["pipelines"] = [options["pipeline"]]
+        options["pipeline"] = None
+    try:
+        context.invoke(kedro_run, **options)
+    except ParameterError as error:  # the message says it all: no traceback
+        raise click.ClickException(str(error)) from None

@@ -7,7 +7,6 @@ registered first.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+from filelock import FileLock
 from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
@@ -103,9 +103,50 @@ def store_lock(tracking_uri: str):
         return
     store = Path(tracking_uri.removeprefix("sqlite:///"))
     store.parent.mkdir(parents=True, exist_ok=True)
-    with store.with_name(f"{store.name}-lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(store.with_name(f"{store.name}-lock")):
         yield
+
+
+def results_summary(run_id: str, pipeline, catalog) -> list[str]:
+    """What the run found, for the end of the console: each pipeline's final figures
+    (its ``metrics_json``) or a sweep's best variant, where the files are, and how to
+    open the MLflow run."""
+    client = mlflow.MlflowClient()
+    run = client.get_run(run_id)
+    outputs = sorted(pipeline.all_outputs())
+    lines = []
+    for name in outputs:
+        namespace, _, dataset = name.partition(".")
+        if dataset == "metrics_json":
+            figures = catalog.load(name)
+            lines.append(
+                f"{namespace}: "
+                + ", ".join(f"{key} {_figure(value)}" for key, value in figures.items())
+            )
+            lines.append(
+                f"  files: data/06_models/{namespace}/, data/08_reporting/{namespace}/"
+            )
+        elif dataset == "best_variant":
+            best = catalog.load(name)
+            lines.append(
+                f"{namespace}: best {best['variant']}, {best['metric']} "
+                f"{_figure(best['value'])} ({best['overrides']}); "
+                f"all variants: data/08_reporting/{namespace}/sweep_summary.csv"
+            )
+    uri = mlflow.get_tracking_uri()
+    page = f"#/experiments/{run.info.experiment_id}/runs/{run_id}"
+    if uri.startswith(("http://", "https://")):
+        where = f"{uri.rstrip('/')}/{page}"
+    else:
+        where = (
+            f"`mlflow ui --backend-store-uri {uri}`, then http://127.0.0.1:5000/{page}"
+        )
+    lines.append(f"MLflow run {run.info.run_name!r} ({run_id}): {where}")
+    return lines
+
+
+def _figure(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
 class ParameterValidationHook:
@@ -308,6 +349,8 @@ class MlflowTrackingHook(MlflowHook):
         self._restore()
         if run_id:
             tag_registered_versions(run_id)
+            for line in results_summary(run_id, pipeline, catalog):
+                logger.info(line)
 
     @hook_impl
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:

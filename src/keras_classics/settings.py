@@ -5,8 +5,12 @@ from pathlib import Path
 from kedro.utils import find_kedro_project
 from omegaconf.resolvers import oc
 
-from keras_classics.context import ProjectContext
-from keras_classics.hooks import MlflowTrackingHook, ParameterValidationHook
+from keras_classics.console import quiet_third_parties
+
+quiet_third_parties()  # before the imports below, and Kedro's, warn
+
+from keras_classics.context import ProjectContext  # noqa: E402
+from keras_classics.hooks import MlflowTrackingHook, ParameterValidationHook  # noqa: E402
 
 
 def in_project(filename: str) -> str:
