@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from sklearn import metrics
 
 from keras_classics.core import plots
 from keras_classics.core.parameters import check_label_encoding
@@ -43,34 +44,37 @@ def confusion_matrix(
     y_test: np.ndarray, outputs: np.ndarray, class_names: list[str]
 ) -> Figure:
     """Counts of true (rows) against predicted (columns) classes."""
-    n = len(class_names)
-    counts = np.zeros((n, n), dtype=np.int64)
-    np.add.at(counts, (true_classes(y_test), predicted_classes(outputs)), 1)
+    counts = metrics.confusion_matrix(
+        true_classes(y_test),
+        predicted_classes(outputs),
+        labels=range(len(class_names)),
+    )
     return plots.confusion_matrix(counts, class_names)
 
 
 def class_report(
     y_test: np.ndarray, outputs: np.ndarray, class_names: list[str]
 ) -> pd.DataFrame:
-    """Per-class precision, recall, F1 and support on the test set."""
-    truth, predicted = true_classes(y_test), predicted_classes(outputs)
-    rows = []
-    for class_id, name in enumerate(class_names):
-        hits = np.sum((predicted == class_id) & (truth == class_id))
-        predicted_n, support = np.sum(predicted == class_id), np.sum(truth == class_id)
-        precision = hits / predicted_n if predicted_n else 0.0
-        recall = hits / support if support else 0.0
-        f1 = (
-            2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        )
-        rows.append(
+    """Per-class precision, recall, F1 and support on the test set (scikit-learn's
+    ``classification_report``; 0 where a class is never predicted or never true)."""
+    report = metrics.classification_report(
+        true_classes(y_test),
+        predicted_classes(outputs),
+        labels=range(len(class_names)),
+        target_names=class_names,
+        output_dict=True,
+        zero_division=0.0,
+    )
+    return pd.DataFrame(
+        [
             {
                 "class_id": class_id,
                 "class": name,
-                "precision": precision,
-                "recall": recall,
-                "f1": f1,
-                "support": int(support),
+                "precision": report[name]["precision"],
+                "recall": report[name]["recall"],
+                "f1": report[name]["f1-score"],
+                "support": int(report[name]["support"]),
             }
-        )
-    return pd.DataFrame(rows)
+            for class_id, name in enumerate(class_names)
+        ]
+    )

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 
 
 def smooth(values: Sequence[float], factor: float = 0.9) -> list[float]:
-    """The book's exponential moving average of a noisy curve."""
-    smoothed: list[float] = []
-    for value in values:
-        smoothed.append(
-            smoothed[-1] * factor + value * (1 - factor) if smoothed else value
-        )
-    return smoothed
+    """The book's exponential moving average of a noisy curve: each point is
+    ``previous * factor + point * (1 - factor)`` (pandas' ``ewm``, not adjusted)."""
+    return (
+        pd.Series(values, dtype="float64")
+        .ewm(alpha=1 - factor, adjust=False)
+        .mean()
+        .tolist()
+    )
 
 
 def learning_curves(
