@@ -7,6 +7,7 @@ registered first.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Mapping
@@ -20,17 +21,23 @@ from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from kedro_mlflow.framework.hooks import MlflowHook
-from mlflow.entities import Param, RunStatus
+from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus
 
 from keras_classics import compat, signals
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import ParameterError, validate
+from keras_classics.core.tracking import active_run_id
 from keras_classics.pipeline_registry import build_pipelines, graph_parameters
 from keras_classics.pipelines import PARAMETER_SCHEMAS
 from keras_classics.sweeps import VARIANT_TAG
 
 # What worker processes need to log into the run (keras_classics.core.tracking).
 RUN_ENVIRONMENT = ("MLFLOW_RUN_ID", "MLFLOW_TRACKING_URI")
+# MLflow's experiment kind: its UI opens these experiments in the model-training view.
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+# MLflow's store keeps at most 36 characters of a dataset's digest: sha256's first 16.
+DIGEST_LENGTH = 16
+DEFAULT_RUNNERS = ("SequentialRunner",)
 logger = logging.getLogger(__name__)
 
 
@@ -73,7 +80,40 @@ def run_name(run_params: Mapping[str, Any]) -> str:
     ]
     if run_params.get("env") not in (None, "local"):
         changes.insert(0, f"env={run_params['env']}")
+    runner = _runner_name(run_params.get("runner"))
+    if runner and runner not in DEFAULT_RUNNERS:
+        changes.insert(0, f"runner={runner}")
     return " ".join([label, ",".join(changes)]) if changes else label
+
+
+def _runner_name(runner: Any) -> str | None:
+    """``ParallelRunner`` for Kedro's run parameter ``<...ParallelRunner object at
+    0x...>`` (or a class path)."""
+    if not runner:
+        return None
+    return str(runner).removeprefix("<").split(" ", 1)[0].rsplit(".", 1)[-1]
+
+
+def log_dataset_inputs(run_id: str, datasets: Mapping[str, Any]) -> None:
+    """Record the raw files ``datasets`` were read from as the run's MLflow dataset
+    inputs: name, source (the file), digest (the sha256's first 16 hex digits) and
+    the whole sha256 in the dataset's profile."""
+    inputs = [
+        DatasetInput(
+            Dataset(
+                name=name,
+                digest=(loaded.sha256 or "folder")[:DIGEST_LENGTH],
+                source_type="local",
+                source=json.dumps({"uri": loaded.path.as_uri()}),
+                profile=json.dumps({"sha256": loaded.sha256}),
+            ),
+            tags=[InputTag("mlflow.data.context", "raw")],
+        )
+        for name, dataset in datasets.items()
+        for loaded in getattr(dataset, "loaded_files", [])
+    ]
+    if inputs:
+        mlflow.MlflowClient().log_inputs(run_id, datasets=inputs)
 
 
 def tag_registered_versions(run_id: str) -> None:
@@ -134,14 +174,16 @@ def results_summary(run_id: str, pipeline, catalog) -> list[str]:
                 f"all variants: data/08_reporting/{namespace}/sweep_summary.csv"
             )
     uri = mlflow.get_tracking_uri()
-    page = f"#/experiments/{run.info.experiment_id}/runs/{run_id}"
-    if uri.startswith(("http://", "https://")):
-        where = f"{uri.rstrip('/')}/{page}"
-    else:
-        where = (
-            f"`mlflow ui --backend-store-uri {uri}`, then http://127.0.0.1:5000/{page}"
-        )
-    lines.append(f"MLflow run {run.info.run_name!r} ({run_id}): {where}")
+    server = uri.rstrip("/") if uri.startswith(("http://", "https://")) else None
+    site = server or "http://127.0.0.1:5000"
+    experiment = f"{site}/#/experiments/{run.info.experiment_id}"
+    if server is None:
+        lines.append(f"Open MLflow: mlflow ui --backend-store-uri {uri}")
+    lines.append(
+        f"MLflow run {run.info.run_name!r} ({run_id}): {experiment}/runs/{run_id}"
+    )
+    # MLflow 3.17's UI opens experiments in its GenAI view unless told otherwise.
+    lines.append(f"All runs: {experiment}/runs?workflowType=machine_learning")
     return lines
 
 
@@ -256,6 +298,12 @@ class MlflowTrackingHook(MlflowHook):
                 config.tracking.experiment.name = pipeline_label(run_params)
                 with store_lock(config.server.mlflow_tracking_uri):
                     compat.set_experiment(config)
+                experiment = mlflow.get_experiment_by_name(pipeline_label(run_params))
+                for key, value in EXPERIMENT_KIND.items():
+                    if experiment.tags.get(key) != value:
+                        mlflow.MlflowClient().set_experiment_tag(
+                            experiment.experiment_id, key, value
+                        )
             if config.tracking.run.name is None:
                 config.tracking.run.name = run_name(run_params)
         super().before_pipeline_run(run_params, pipeline, catalog)
@@ -340,6 +388,19 @@ class MlflowTrackingHook(MlflowHook):
                 "does not run."
             )
         mlflow.start_run(run_id=self.run_id)
+
+    @hook_impl
+    def after_node_run(self, node, catalog) -> None:
+        """The raw files a node read (``KerasRawDataset``'s ``loaded_files``) become
+        the run's dataset inputs, from whichever process ran the node."""
+        run_id = active_run_id()
+        raw = {
+            name: catalog.get(name)
+            for name in node.inputs
+            if getattr(catalog.get(name), "loaded_files", None)
+        }
+        if run_id and raw:
+            log_dataset_inputs(run_id, raw)
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:

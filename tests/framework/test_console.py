@@ -32,6 +32,11 @@ def test_a_run_shows_its_steps_then_its_results_and_no_noise(project):
     lines = _lines(done)
     assert [line for line in lines if any(word in line for word in NOISE)] == []
     assert sum("Running node: train_fold" in line for line in lines) == 4
+    # Training progress (every few seconds, and each fit's last epoch), before the end.
+    progress = [i for i, line in enumerate(lines) if "Fold 1/4: epoch 3/3" in line]
+    final = [i for i, line in enumerate(lines) if "Final model: epoch 2/2" in line]
+    summary = [i for i, line in enumerate(lines) if "test_mae" in line]
+    assert progress and final and progress[0] < final[0] < summary[0]
     (run,) = project.runs("boston_kfold")
     figures = json.loads(
         (project.path / "data/08_reporting/boston_kfold/metrics.json").read_text()

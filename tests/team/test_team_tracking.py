@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import signal
@@ -145,6 +146,9 @@ def test_the_run_is_finished_on_the_server_with_metrics_params_and_model(team_ru
     project, client, run = team_run
     assert run.info.status == "FINISHED"
     assert set(run.data.metrics) >= FINAL_METRICS
+    (given,) = run.inputs.dataset_inputs  # the raw file, with its sha256
+    npz = project.raw / "boston_housing.npz"
+    assert given.dataset.digest == hashlib.sha256(npz.read_bytes()).hexdigest()[:16]
     params = run.data.params
     assert params["boston_kfold.k"] == "4"
     assert params["boston_kfold.training.epochs"] == "3"

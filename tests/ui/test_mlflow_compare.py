@@ -91,6 +91,23 @@ def test_the_compare_page_shows_both_runs_and_their_difference(
     assert (tmp_path / "mlflow_compare.png").stat().st_size > 20_000
 
 
+def test_the_runs_page_shows_each_runs_dataset(two_runs, server, tmp_path: Path):
+    _, experiment, runs = two_runs
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+    (given,) = runs[0].inputs.dataset_inputs
+    # The page the run's summary links to: the training view of the experiment.
+    url = f"{server}/#/experiments/{experiment.experiment_id}/runs"
+    with chromium(tmp_path / "profile") as browser:
+        page = browser.new_context(viewport={"width": 1600, "height": 1100}).new_page()
+        page.goto(f"{url}?workflowType=machine_learning", timeout=60_000)
+        page.get_by_text(runs[1].info.run_name).first.wait_for(timeout=60_000)
+        body = page.inner_text("body")
+    assert f"boston_housing_raw ({given.dataset.digest})" in body
+    assert "Token Usage" not in body  # not the GenAI overview
+    for run in runs:
+        assert run.info.run_name in body
+
+
 @pytest.fixture(scope="module")
 def sweep(server, tmp_path_factory):
     """A 2-variant sweep (learning rates) logged to the server: its experiment, the

@@ -69,6 +69,7 @@ def train_with_holdout(
         y_train[rest],
         validation_data=(_rows(x_train, held_out), y_train[held_out]),
         seed=seed,
+        progress="Hold-out curve",
         **training_params,
     )
     logger.info(
@@ -115,6 +116,7 @@ def train_fold(
         y_rest,
         validation_data=(x_train[validation], y_train[validation]),
         seed=seed + fold,
+        progress=f"Fold {fold + 1}/{folds}",
         **training_params,
     )
     scores = {k: v[-1] for k, v in result["history"].items() if k.startswith("val_")}
@@ -227,6 +229,7 @@ def train_final_model(  # noqa: PLR0913
         epochs=final_epochs,
         batch_size=batch_size,
         seed=seed + after_models,
+        progress="Final model",
     )
     history = {f"final_{name}": values for name, values in result["history"].items()}
     return model, {"history": history, "seconds": result["seconds"]}

@@ -16,6 +16,7 @@ Inputs are arrays, or ``MultiHotRows`` (token ids fed as sparse multi-hot batche
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import weakref
@@ -28,6 +29,8 @@ import tensorflow as tf
 from keras_classics import compat
 from keras_classics.core.errors import TrainingDivergedError
 from keras_classics.core.vectorize import MultiHotRows, multi_hot
+
+logger = logging.getLogger(__name__)
 
 Inputs = np.ndarray | MultiHotRows
 
@@ -115,8 +118,41 @@ def fit(
     return model.history.history
 
 
-def timed_fit(model: keras.Model, x: Inputs, y: np.ndarray, **kwargs) -> dict:
-    """``fit``, returning ``{"history": ..., "seconds": wall time of training}``."""
+class ProgressLog(keras.callbacks.Callback):
+    """Training progress in the log, for ``verbose: 0``: a line with the epoch's
+    metrics at most every ``seconds``, and at the last epoch."""
+
+    def __init__(self, label: str, epochs: int, seconds: float = 5.0) -> None:
+        super().__init__()
+        self._label, self._epochs, self._seconds = label, epochs, seconds
+        self._last = 0.0
+
+    def on_train_begin(self, logs=None) -> None:
+        self._last = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs=None) -> None:
+        now = time.monotonic()
+        if epoch + 1 < self._epochs and now - self._last < self._seconds:
+            return
+        self._last = now
+        figures = ", ".join(
+            f"{name} {value:.4f}" for name, value in (logs or {}).items()
+        )
+        logger.info(
+            "%s: epoch %d/%d, %s", self._label, epoch + 1, self._epochs, figures
+        )
+
+
+def timed_fit(
+    model: keras.Model, x: Inputs, y: np.ndarray, progress: str = "", **kwargs
+) -> dict:
+    """``fit``, returning ``{"history": ..., "seconds": wall time of training}``; with
+    ``verbose: 0``, its ``progress`` (a label, e.g. "Fold 1/4") in the log."""
+    if progress and not kwargs.get("verbose"):
+        kwargs["callbacks"] = [
+            *kwargs.get("callbacks", ()),
+            ProgressLog(progress, kwargs["epochs"]),
+        ]
     started = time.perf_counter()
     history = fit(model, x, y, **kwargs)
     return {"history": history, "seconds": time.perf_counter() - started}

@@ -10,7 +10,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from keras_classics.datasets import keras_semantics
 from keras_classics.datasets.errors import DatasetUnavailableError
-from keras_classics.datasets.raw_dataset import KerasRawDataset
+from keras_classics.datasets.raw_dataset import KerasRawDataset, LoadedFile
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ class ImageSplitsDataset(AbstractDataset[None, Splits]):
             {part: _raw(config) for part, config in idx.items()} if idx else None
         )
         self.metadata = metadata
+        self.loaded_files: list[LoadedFile] = []
 
     def load(self) -> Splits:
         forms = {"npz": (self._npz,), "idx": tuple((self._idx or {}).values())}
@@ -62,6 +63,9 @@ class ImageSplitsDataset(AbstractDataset[None, Splits]):
                 failures.append(f"[{name}] {error}")
                 continue
             logger.info("Images loaded from the %s form", name)
+            self.loaded_files = [
+                loaded for part in forms[name] for loaded in part.loaded_files
+            ]
             return splits
         raise DatasetUnavailableError(
             "No form of the images could be loaded.\n\n" + "\n\n".join(failures)

@@ -6,6 +6,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -29,6 +30,14 @@ RawData = dict[str, np.ndarray] | dict[str, int] | np.ndarray
 
 _SOURCE_ERRORS = (DownloadError, ChecksumMismatchError, CorruptFileError, OSError)
 _FOLDER_VERIFIED = "structure only: checksums do not apply to a folder"
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """The file a raw dataset was read from, and its sha256 (None for a folder)."""
+
+    path: Path
+    sha256: str | None
 
 
 class KerasRawDataset(AbstractDataset[None, RawData]):
@@ -144,9 +153,11 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         except (TypeError, ValueError) as exc:
             raise DatasetError(f"Invalid download options {download!r}: {exc}") from exc
         self.metadata = metadata
+        self.loaded_files: list[LoadedFile] = []
 
     def load(self) -> RawData:
-        """Load the first verified copy of the file from its sources.
+        """Load the first verified copy of the file from its sources; it is then in
+        ``loaded_files`` (what MLflow records as the run's dataset input).
 
         Raises:
             DatasetUnavailableError: No source holds a verified copy.
@@ -154,7 +165,7 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         failures = []
         for place, read in self._attempts():
             try:
-                data, checksum = read()
+                data, checksum, loaded = read()
             except _SOURCE_ERRORS as exc:
                 reason = _reason(exc)
                 log = logger.debug if reason == "missing" else logger.warning
@@ -171,6 +182,7 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
             logger.info(
                 "Loaded %s from %s (%s)", self._filepath.name, place, verified_by
             )
+            self.loaded_files = [loaded]
             return data
         raise DatasetUnavailableError(self._unavailable_message(failures))
 
@@ -200,7 +212,7 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
 
     def _attempts(
         self,
-    ) -> Iterator[tuple[str, Callable[[], tuple[RawData, str | None]]]]:
+    ) -> Iterator[tuple[str, Callable[[], tuple[RawData, str | None, LoadedFile]]]]:
         for source, path in self._local_sources():
             yield f"{source} {path}", lambda path=path: self._read_local(path)
         for url in self._urls:
@@ -220,23 +232,28 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         folder = os.environ.get(MIRROR_ENV) or self._mirror
         return Path(folder).expanduser().absolute() if folder else None
 
-    def _read_local(self, path: Path) -> tuple[RawData, str | None]:
+    def _read_local(self, path: Path) -> tuple[RawData, str | None, LoadedFile]:
         if self._folder:
-            return self._format.read(path), _FOLDER_VERIFIED
+            return self._format.read(path), _FOLDER_VERIFIED, LoadedFile(path, None)
         digests = file_digests(path)
         checksum = self._checksums.verify_local(path, digests)
         try:
-            return self._format.read(path), checksum
+            return (
+                self._format.read(path),
+                checksum,
+                LoadedFile(path, digests["sha256"]),
+            )
         except CorruptFileError as exc:
             problem = f"{exc.problem} (file sha256 {digests['sha256']})"
             raise CorruptFileError(path, problem) from exc
 
-    def _fetch(self, url: str) -> tuple[RawData, str | None]:
+    def _fetch(self, url: str) -> tuple[RawData, str | None, LoadedFile]:
         with downloaded(url, self._filepath.absolute(), self._download_options) as part:
-            checksum = self._checksums.verify_download(part, file_digests(part))
+            digests = file_digests(part)
+            checksum = self._checksums.verify_download(part, digests)
             data = self._format.read(part)
             os.replace(part, self._filepath)
-        return data, checksum
+        return data, checksum, LoadedFile(self._filepath.absolute(), digests["sha256"])
 
     def _unavailable_message(self, failures: list[str]) -> str:
         name = self._filepath.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -12,6 +13,7 @@ from tests import reference
 from tests.project import Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
+QUICK_NAME = "training.epochs=3,final_epochs=2"
 FINAL_METRICS = {"mean_fold_val_mae", "test_mae", "test_mse", "training_seconds"} | {
     f"fold_{i}_val_mae" for i in range(4)
 }
@@ -93,6 +95,29 @@ def test_parallel_runner_gives_one_run_with_the_same_metrics_and_same_seed_same_
         key = f"fold_{fold}_val_mae"
         assert parallel.data.metrics[key] == sequential_run.data.metrics[key]
     project.logged_model(parallel)  # packaged in a worker process, logged to the run
+    # Named after its runner, so that it stands apart from the sequential run in the UI.
+    assert parallel.info.run_name == f"boston_kfold runner=ParallelRunner,{QUICK_NAME}"
+    assert sequential_run.info.run_name == f"boston_kfold {QUICK_NAME}"
+    # The raw file, read in a worker process, is the run's dataset input.
+    assert _inputs(parallel) == _inputs(sequential_run) != []
+
+
+def _inputs(run) -> list[tuple[str, str]]:
+    return [(i.dataset.name, i.dataset.digest) for i in run.inputs.dataset_inputs]
+
+
+def test_the_raw_file_is_the_runs_dataset_input_with_its_sha256(
+    project, sequential_run
+):
+    (given,) = sequential_run.inputs.dataset_inputs
+    npz = project.raw / "boston_housing.npz"
+    sha256 = hashlib.sha256(npz.read_bytes()).hexdigest()
+    assert given.dataset.name == "boston_housing_raw"
+    assert given.dataset.digest == sha256[:16]
+    assert json.loads(given.dataset.profile) == {"sha256": sha256}
+    assert json.loads(given.dataset.source) == {"uri": npz.resolve().as_uri()}
+    experiment = project.mlflow().get_experiment(sequential_run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
 
 
 def test_auto_final_epochs_trains_the_final_model_for_the_books_epoch_on_every_row(

@@ -50,6 +50,10 @@ def test_the_books_network_is_trained_tracked_and_registered(project, run):
     model = project.saved_model("mnist_dense")
     assert len(project.history(run, "final_loss")) == chosen
     assert int(model.optimizer.iterations) == chosen * TRAIN_IMAGES
+    # The images' file is the run's dataset input.
+    (given,) = run.inputs.dataset_inputs
+    assert given.dataset.name == "mnist_images"
+    assert given.dataset.digest == sha256(project.raw / "mnist.npz")[:16]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert {"metrics.json", "loss.png", "accuracy.png", "confusion_matrix.png"} <= (
         artifacts
