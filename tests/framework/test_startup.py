@@ -1,4 +1,4 @@
-"""Kedro commands that train nothing start without TensorFlow or Keras."""
+"""Kedro commands that train nothing start without TensorFlow, Keras or scikit-learn."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from tests.project import Project
 
-HEAVY = ("tensorflow", "keras")
+HEAVY = ("tensorflow", "keras", "sklearn")
 # Kedro's own CLI entry point, reporting at exit which heavy modules were imported.
 REPORTING = textwrap.dedent(
     f"""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from sklearn import metrics
 
 from keras_classics.core import plots
 from keras_classics.core.parameters import check_label_encoding
@@ -44,6 +43,8 @@ def confusion_matrix(
     y_test: np.ndarray, outputs: np.ndarray, class_names: list[str]
 ) -> Figure:
     """Counts of true (rows) against predicted (columns) classes."""
+    from sklearn import metrics
+
     counts = metrics.confusion_matrix(
         true_classes(y_test),
         predicted_classes(outputs),
@@ -57,6 +58,8 @@ def class_report(
 ) -> pd.DataFrame:
     """Per-class precision, recall, F1 and support on the test set (scikit-learn's
     ``classification_report``; 0 where a class is never predicted or never true)."""
+    from sklearn import metrics
+
     report = metrics.classification_report(
         true_classes(y_test),
         predicted_classes(outputs),
