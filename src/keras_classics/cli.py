@@ -6,7 +6,8 @@ environment to the session only; ``pipeline_registry`` reads the graph parameter
 configuration. This command is Kedro's own ``run`` (same options, same code) that sets
 ``KEDRO_ENV`` from ``--env`` first - the one place that does - and reads
 ``--pipeline=<name>``, the command this project documents, as Kedro 1.7's
-``--pipelines=<name>`` (Kedro warns that ``--pipeline`` is deprecated).
+``--pipelines=<name>`` (Kedro warns that ``--pipeline`` is deprecated), and drops
+TensorFlow's C++ start-up lines from standard error (``keras_classics.console``).
 (https://docs.kedro.org/en/stable/extend/common_use_cases/ : a project's ``cli.py``
 overrides Kedro's commands.)
 """
@@ -19,6 +20,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as kedro_run
 
+from keras_classics.console import tensorflow_cpp_lines_dropped
 from keras_classics.core.parameters import ParameterError
 
 
@@ -36,6 +38,7 @@ def run(context: click.Context, /, **options: Any) -> None:
         options["pipelines"] = [options["pipeline"]]
         options["pipeline"] = None
     try:
-        context.invoke(kedro_run, **options)
+        with tensorflow_cpp_lines_dropped():
+            context.invoke(kedro_run, **options)
     except ParameterError as error:  # the message says it all: no traceback
         raise click.ClickException(str(error)) from None

@@ -1,14 +1,20 @@
 """A quiet console: third-party deprecation and user warnings, and TensorFlow's C++
 start-up lines, are not the user's business during a ``kedro run``.
 
-Imported by ``settings.py``, so that every Kedro command and worker process has it;
-this project's own warnings still show.
+``quiet_third_parties`` runs in ``settings.py``, so that every Kedro command and worker
+process has it; this project's own warnings still show. ``tensorflow_cpp_lines_dropped``
+wraps ``kedro run`` (``keras_classics.cli``).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import sys
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 THIRD_PARTY_WARNINGS = (
     DeprecationWarning,
@@ -16,6 +22,18 @@ THIRD_PARTY_WARNINGS = (
     FutureWarning,
     UserWarning,
 )
+# TensorFlow's C++ log lines in absl's format ("I0000 00:00:1796.. 31868 port.cc:153]
+# oneDNN custom operations are on ..."), absl's notice that it logs before being
+# initialised, and one ERROR line that tf.data prints for every training loop and that
+# is harmless (an attribute newer than the op's registered signature).
+TENSORFLOW_CPP_LINE = re.compile(
+    rb"WARNING: All log messages before absl::InitializeLog\(\)"
+    rb"|[IW]\d{4} [\d:.]+ +\d+ [\w./-]+:\d+\] "
+    rb"|E\d{4} [\d:.]+ +\d+ node_def_util\.cc:\d+\] NodeDef mentions attribute "
+    rb"use_unbounded_threadpool "
+)
+# The first letters of those lines: a line so begun is held back until its end comes.
+TENSORFLOW_CPP_INITIALS = (b"I", b"W", b"E")
 
 
 def quiet_third_parties() -> None:
@@ -26,3 +44,45 @@ def quiet_third_parties() -> None:
         warnings.filterwarnings(
             "ignore", category=category, module=r"(?!keras_classics)"
         )
+
+
+@contextmanager
+def tensorflow_cpp_lines_dropped() -> Iterator[None]:
+    """Standard error, this process's and its children's, without TensorFlow's C++
+    start-up lines (``TENSORFLOW_CPP_LINE``); every other line passes unchanged.
+
+    TensorFlow 2.21 prints them through absl before its logging is initialised, and
+    ``TF_CPP_MIN_LOG_LEVEL`` (1, 2 or 3) does not reach them: only file descriptor 2 does.
+    ``TF_CPP_MIN_LOG_LEVEL=0`` keeps them all.
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
+        yield
+        return
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward() -> None:
+        pending = b""
+        while chunk := os.read(read_end, 65536):
+            *lines, pending = (pending + chunk).split(b"\n")
+            for line in lines:
+                if not TENSORFLOW_CPP_LINE.match(line):
+                    os.write(terminal, line + b"\n")
+            if pending and not pending.startswith(TENSORFLOW_CPP_INITIALS):
+                os.write(terminal, pending)  # a progress bar's "\r..." as it comes
+                pending = b""
+        os.write(terminal, pending)
+        os.close(read_end)
+
+    forwarder = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    forwarder.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder ends
+        forwarder.join(timeout=5)
+        os.close(terminal)
