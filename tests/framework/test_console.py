@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -79,10 +82,6 @@ print("after", file=sys.stderr)
 def test_tensorflow_cpp_lines_are_dropped_from_stderr_of_a_process_and_its_children(
     level,
 ):
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     if level:
         env["TF_CPP_MIN_LOG_LEVEL"] = level
