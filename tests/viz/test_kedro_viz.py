@@ -36,6 +36,7 @@ NODES = {
 BOSTON_STAGES = {
     "prepare": {"fit_standardiser", "standardise"},
     "train": {
+        "split_folds",
         "train_fold",
         "summarise_folds",
         "smooth_mean_curve",

@@ -87,27 +87,36 @@ def best_epoch(curve: dict[str, Any]) -> dict[str, float]:
     return {"best_epoch": best + 1, "best_val_accuracy": float(accuracy[best])}
 
 
+def split_folds(x_train: np.ndarray, k: int) -> tuple[dict[str, int], ...]:
+    """The book's ``k`` validation slices of the training set, in order: one
+    ``{"fold", "folds", "start", "stop"}`` per fold (the last samples of an uneven
+    split are trained on in every fold)."""
+    size = len(x_train) // k
+    if size == 0:
+        raise ValueError(
+            f"There are {k} folds, but the training set has only {len(x_train)} "
+            f"samples: use at most {len(x_train)} folds (parameter k)."
+        )
+    return tuple(
+        {"fold": fold, "folds": k, "start": fold * size, "stop": (fold + 1) * size}
+        for fold in range(k)
+    )
+
+
 def train_fold(
     architecture: dict[str, Any],
     x_train: np.ndarray,
     y_train: np.ndarray,
+    split: Mapping[str, int],
     training_params: dict[str, Any],
     seed: int,
-    *,
-    fold: int,
-    folds: int,
 ) -> dict[str, Any]:
-    """Train a fresh model on all but the ``fold``-th of ``folds`` slices; validate on
-    that slice. Returns the Keras history and the training time in seconds."""
+    """Train a fresh model on all but the ``split``'s slice (``split_folds``); validate
+    on that slice. Returns the Keras history and the training time in seconds."""
     from keras_classics.core import models, training
 
-    size = len(x_train) // folds
-    if size == 0:
-        raise ValueError(
-            f"There are {folds} folds, but the training set has only {len(x_train)} "
-            f"samples: use at most {len(x_train)} folds."
-        )
-    validation = slice(fold * size, (fold + 1) * size)
+    fold, folds = split["fold"], split["folds"]
+    validation = slice(split["start"], split["stop"])
     x_rest = np.concatenate([x_train[: validation.start], x_train[validation.stop :]])
     y_rest = np.concatenate([y_train[: validation.start], y_train[validation.stop :]])
     result = training.timed_fit(

@@ -79,19 +79,22 @@ def holdout_training() -> Pipeline:
 
 
 def kfold_training(k: int, score: str) -> Pipeline:
-    """A node per fold (``fold_<i>.train_fold``, so that parallel runners train folds
-    at once), their curves and scores (``score``, e.g. ``val_mae``), the epoch where
-    the book's smoothed mean ``score`` curve is lowest, and the number of epochs for
-    the final model."""
+    """The training set's ``k`` validation slices (``params:k``), a node per fold
+    (``fold_<i>.train_fold``, so that parallel runners train folds at once), their
+    curves and scores (``score``, e.g. ``val_mae``), the epoch where the book's
+    smoothed mean ``score`` curve is lowest, and the number of epochs for the final
+    model."""
+    splits = [f"fold_{fold}_split" for fold in range(k)]
     folds = [
         Pipeline(
             [
                 node(
-                    bound(nodes.train_fold, fold=fold, folds=k),
+                    nodes.train_fold,
                     inputs=[
                         "architecture",
                         "x_train",
                         "y_train",
+                        "split",
                         "params:training",
                         "params:seed",
                     ],
@@ -100,7 +103,10 @@ def kfold_training(k: int, score: str) -> Pipeline:
                 )
             ],
             namespace=f"fold_{fold}",
-            inputs={"architecture", "x_train", "y_train"},
+            inputs={
+                **{name: name for name in ("architecture", "x_train", "y_train")},
+                "split": splits[fold],
+            },
             outputs={"result": f"fold_{fold}_result"},
             parameters={"params:training", "params:seed"},
         )
@@ -108,6 +114,9 @@ def kfold_training(k: int, score: str) -> Pipeline:
     ]
     return Pipeline(
         [
+            node(
+                nodes.split_folds, ["x_train", "params:k"], splits, name="split_folds"
+            ),
             *folds,
             node(
                 bound(nodes.summarise_folds, score=score),

@@ -43,13 +43,19 @@ def test_standardisation_is_fitted_on_training_data_only():
     assert list(stats.index) == COLUMNS["features"]
 
 
-def test_every_fold_trains_a_fresh_model_and_reports_its_history():
+def test_every_fold_trains_a_fresh_model_on_the_rest_and_validates_on_its_slice():
     x = np.arange(20, dtype="float32").reshape(10, 2)
     y = np.arange(10, dtype="float32")
+    splits = stage_nodes.split_folds(x, 3)
+    assert [(s["fold"], s["folds"], s["start"], s["stop"]) for s in splits] == [
+        (0, 3, 0, 3),
+        (1, 3, 3, 6),
+        (2, 3, 6, 9),
+    ]
     architecture = stage_nodes.build_architecture(SPEC, x)
-    for fold in range(3):
+    for split in splits:
         result = stage_nodes.train_fold(
-            architecture, x, y, {"epochs": 1, "batch_size": 4}, 0, fold=fold, folds=3
+            architecture, x, y, split, {"epochs": 1, "batch_size": 4}, 0
         )
         assert set(result["history"]) == {"loss", "mae", "val_loss", "val_mae"}
         assert result["seconds"] > 0
@@ -58,15 +64,7 @@ def test_every_fold_trains_a_fresh_model_and_reports_its_history():
 def test_more_folds_than_samples_are_refused():
     x = np.zeros((3, 2), dtype="float32")
     with pytest.raises(ValueError, match="4 folds, but the training set has only 3"):
-        stage_nodes.train_fold(
-            stage_nodes.build_architecture(SPEC, x),
-            x,
-            x[:, 0],
-            {"epochs": 1, "batch_size": 4},
-            0,
-            fold=0,
-            folds=4,
-        )
+        stage_nodes.split_folds(x, 4)
 
 
 def test_summaries_and_auto_final_epochs():
