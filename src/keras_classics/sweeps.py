@@ -8,7 +8,7 @@ node. Each copy reads its own parameters, ``params:boston_kfold_sweep.v3.boston_
 (the pipeline's parameters with the variant's overrides, added to the run's
 parameters by ``keras_classics.context``), so any runner runs the variants - and
 their folds - concurrently. Each variant logs to a nested MLflow run under the sweep's
-run (``keras_classics.hooks.MlflowRunHook``); the summary table and the best variant
+run (``keras_classics.run_tracking.RunTracking``); the summary table and the best variant
 go to the sweep's run.
 """
 
@@ -19,12 +19,12 @@ import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial, update_wrapper
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from kedro.pipeline import Pipeline, node, pipeline
 
-from keras_classics.core.stages import REPORT
+if TYPE_CHECKING:
+    import pandas as pd
 
 VARIANT_TAG = "keras_classics.variant"
 
@@ -90,6 +90,8 @@ def create_pipeline(
 ) -> Pipeline:
     """The variants' copies of the pipeline (``create_base(their parameters)``) and the
     summary node."""
+    from keras_classics.core.stages import REPORT  # noqa: PLC0415 (imports the nodes)
+
     copies = []
     for variant, section in variant_parameters.items():
         base = _without_model_packaging(
@@ -134,6 +136,8 @@ def summarise(
     """One row per variant - its overrides and final metrics - best first; the best
     variant; and its score as the sweep's metric ``best_<metric>``. Takes each
     variant's overrides, then each variant's metrics."""
+    import pandas as pd  # noqa: PLC0415 (Kedro commands that run nothing start faster)
+
     overrides = overrides_then_metrics[: len(variants)]
     metrics = overrides_then_metrics[len(variants) :]
     table = pd.DataFrame(

@@ -157,7 +157,7 @@ def test_a_worker_does_not_resume_a_run_that_has_ended(tmp_path, monkeypatch):
     run = client.create_run(client.create_experiment("stopped"))
     client.set_terminated(run.info.run_id, "KILLED")  # by the stopped `kedro run`
     hook = MlflowTrackingHook()
-    hook.run_id = run.info.run_id  # as in a worker process
+    hook.tracking.run_id = run.info.run_id  # as in a worker process
 
     with pytest.raises(RunEndedError, match=r"has ended \(KILLED\): node double"):
         hook.before_node_run(node(_double, "x", "y", name="double"))

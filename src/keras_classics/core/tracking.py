@@ -12,7 +12,7 @@ class doing the same: save a kedro-datasets dataset (atomically), then log its f
 
 The run is the one kedro-mlflow started for this ``kedro run``: the active run in this
 process, or the one named by ``MLFLOW_RUN_ID`` in worker processes of a parallel or
-distributed runner (``keras_classics.hooks.MlflowRunHook`` exports it).
+distributed runner (``keras_classics.run_tracking.RunTracking`` exports it).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def _required_run_id(nested_run: str | None = None) -> str:
 @functools.cache
 def nested_run_id(parent_run_id: str, name: str) -> str:
     """The child run of ``parent_run_id`` tagged ``keras_classics.variant = name``
-    (created before the pipeline runs by ``keras_classics.hooks.MlflowRunHook``)."""
+    (created before the pipeline runs by ``keras_classics.run_tracking.RunTracking``)."""
     client = MlflowClient()
     experiment_id = client.get_run(parent_run_id).info.experiment_id
     found = client.search_runs(
