@@ -32,6 +32,8 @@ TENSORFLOW_CPP_LINE = re.compile(
     rb"|E\d{4} [\d:.]+ +\d+ node_def_util\.cc:\d+\] NodeDef mentions attribute "
     rb"use_unbounded_threadpool "
 )
+# Set while standard error goes through the filter to a terminal (for progress bars).
+STDERR_TERMINAL_ENV = "KERAS_CLASSICS_STDERR_IS_TERMINAL"
 # The first letters of those lines: a line so begun is held back until its end comes.
 TENSORFLOW_CPP_INITIALS = (b"I", b"W", b"E")
 
@@ -59,6 +61,9 @@ def tensorflow_cpp_lines_dropped() -> Iterator[None]:
         yield
         return
     sys.stderr.flush()
+    was_terminal = os.environ.get(STDERR_TERMINAL_ENV)
+    if os.isatty(2):
+        os.environ[STDERR_TERMINAL_ENV] = "1"
     terminal = os.dup(2)
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
@@ -86,3 +91,10 @@ def tensorflow_cpp_lines_dropped() -> Iterator[None]:
         os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder ends
         forwarder.join(timeout=5)
         os.close(terminal)
+        if was_terminal is None:
+            os.environ.pop(STDERR_TERMINAL_ENV, None)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether standard error ends on a terminal, through the filter too."""
+    return os.environ.get(STDERR_TERMINAL_ENV) == "1" or sys.stderr.isatty()

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from kedro.io import DatasetError
 
+from keras_classics.console import STDERR_TERMINAL_ENV
 from keras_classics.datasets import DatasetUnavailableError, KerasRawDataset
 from tests.synthetic import (
     digit_like_images,
@@ -143,6 +144,20 @@ class TestDownload:
             boston_dataset(urls=[url]).load()
 
         assert http_server.hits[BOSTON] == 1
+
+    @pytest.mark.parametrize("terminal", [True, False])
+    def test_progress_is_shown_on_a_terminal(
+        self, http_server, boston_file, capfd, monkeypatch, terminal
+    ):
+        url = http_server.serve(BOSTON, boston_file.read_bytes())
+        if terminal:  # as kedro run's filter says of a terminal behind it
+            monkeypatch.setenv(STDERR_TERMINAL_ENV, "1")
+
+        boston_dataset(urls=[url]).load()
+
+        shown = capfd.readouterr().err
+        size = f"{boston_file.stat().st_size / 1000:.2f}k"  # tqdm's bytes, scaled
+        assert ("100%" in shown and f"{size}/{size}" in shown) == terminal, shown
 
     def test_500_is_retried_until_it_succeeds(self, http_server, boston_file):
         url = http_server.serve(

@@ -1,18 +1,17 @@
-"""Streaming downloads to a temporary file, with timeouts, retries and progress."""
+"""Downloads to a temporary file through pooch, with timeouts, retries and progress."""
 
 import http.client
 import logging
 import secrets
 import socket
-import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
+
+from keras_classics.console import stderr_is_terminal
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +80,12 @@ def downloaded(url: str, destination: Path, options: DownloadOptions) -> Iterato
 
 
 def _fetch_with_retries(url: str, part: Path, options: DownloadOptions) -> None:
+    """pooch fetches; the retries are the project's own. pooch's ``retry_if_failed``
+    retries every failure - a 404, an unknown host, a hash mismatch too - after 1, 2,
+    3 ... seconds (a 404 with two retries fails after 3 s of waiting instead of at
+    once), and its error does not say how many attempts were made. Here only
+    transient failures (5xx, refused or dropped connections, timeouts, truncated
+    bodies) are retried, after ``backoff * 2**n`` seconds (``download`` options)."""
     for attempt in range(options.retries + 1):
         try:
             _fetch(url, part, options.timeout)
@@ -101,85 +106,70 @@ def _fetch_with_retries(url: str, part: Path, options: DownloadOptions) -> None:
 
 
 def _fetch(url: str, part: Path, timeout: float) -> None:
+    """Stream ``url`` into ``part`` with pooch's HTTP downloader (requests), with a
+    progress bar (tqdm) on a terminal."""
+    import pooch  # noqa: PLC0415 (imports requests: only when downloading)
+    import requests  # noqa: PLC0415
+
     started = time.monotonic()
+    fetch = pooch.HTTPDownloader(
+        progressbar=stderr_is_terminal(), chunk_size=_CHUNK, timeout=timeout
+    )
+    part.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            expected = _content_length(response)
-            part.parent.mkdir(parents=True, exist_ok=True)
-            with (
-                part.open("wb") as sink,
-                _progress(url.rsplit("/", 1)[-1], expected) as advance,
-            ):
-                received = _copy(response, sink, advance)
-    except urllib.error.HTTPError as exc:
-        exc.close()
+        fetch(url, str(part), None)
+    except requests.HTTPError as exc:
+        status = exc.response.status_code
         raise DownloadError(
-            f"HTTP {exc.code} {exc.reason}", transient=exc.code >= 500
+            f"HTTP {status} {exc.response.reason}", transient=status >= 500
         ) from exc
-    except urllib.error.URLError as exc:
-        raise _connection_error(exc.reason, timeout) from exc
-    except (OSError, http.client.HTTPException) as exc:
+    except (requests.RequestException, OSError) as exc:
         raise _connection_error(exc, timeout) from exc
-    if expected is not None and received < expected:
-        raise DownloadError(
-            f"truncated: received {received} of {expected} bytes", transient=True
-        )
     logger.info(
-        "Downloaded %s: %d bytes in %.1f s", url, received, time.monotonic() - started
+        "Downloaded %s: %d bytes in %.1f s",
+        url,
+        part.stat().st_size,
+        time.monotonic() - started,
     )
 
 
-def _connection_error(reason: object, timeout: float) -> DownloadError:
-    """Classify a network failure; name resolution failures are not retried."""
-    if isinstance(reason, TimeoutError):
-        return DownloadError(f"timed out after {timeout:g} s", transient=True)
-    if isinstance(reason, ConnectionRefusedError):
+def _connection_error(error: Exception, timeout: float) -> DownloadError:
+    """Classify a network failure by its causes (requests wraps urllib3's and the
+    socket's errors); name resolution failures are not retried."""
+    import requests  # noqa: PLC0415
+    import urllib3  # noqa: PLC0415
+    from urllib3.exceptions import IncompleteRead  # noqa: PLC0415
+
+    causes = list(_causes(error))
+
+    def first(kind: type | tuple[type, ...]) -> BaseException | None:
+        return next((cause for cause in causes if isinstance(cause, kind)), None)
+
+    if truncated := first(IncompleteRead):  # bytes read, and still expected
+        total = truncated.partial + truncated.expected
+        return DownloadError(
+            f"truncated: received {truncated.partial} of {total} bytes", transient=True
+        )
+    if first(ConnectionRefusedError):  # before urllib3's NewConnectionError, a timeout
         return DownloadError("connection refused", transient=True)
-    if isinstance(reason, socket.gaierror):
-        return DownloadError(f"host not found ({reason.strerror})", transient=False)
-    if isinstance(reason, ConnectionError | http.client.HTTPException):
-        return DownloadError(f"connection failed: {reason!r}", transient=True)
-    return DownloadError(f"failed: {reason}", transient=False)
+    if unknown := first(socket.gaierror):
+        return DownloadError(f"host not found ({unknown.strerror})", transient=False)
+    if first((TimeoutError, urllib3.exceptions.TimeoutError)):
+        return DownloadError(f"timed out after {timeout:g} s", transient=True)
+    if first((ConnectionError, http.client.HTTPException, requests.ConnectionError)):
+        return DownloadError(f"connection failed: {error}", transient=True)
+    return DownloadError(f"failed: {error}", transient=False)
 
 
-def _content_length(response: http.client.HTTPResponse) -> int | None:
-    length = response.headers.get("Content-Length", "")
-    return int(length) if length.isdigit() else None
-
-
-def _copy(source: BinaryIO, sink: BinaryIO, advance: Callable[[int], None]) -> int:
-    received = 0
-    while chunk := source.read(_CHUNK):
-        sink.write(chunk)
-        received += len(chunk)
-        advance(len(chunk))
-    return received
-
-
-@contextmanager
-def _progress(name: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """Yield a callback advancing a progress bar, shown only on a terminal."""
-    if not sys.stderr.isatty():
-        yield lambda _: None
-        return
-    # Imported here: rich.progress is slow to import and needed only on a TTY.
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import (  # noqa: PLC0415
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task(name, total=total)
-        yield lambda size: progress.advance(task, size)
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error``, the exceptions in its arguments, and their causes, depth first."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [current.__cause__, current.__context__, *current.args]
+        pending.extend(e for e in reversed(linked) if isinstance(e, BaseException))
