@@ -21,6 +21,7 @@ from filelock import FileLock
 from kedro.framework.context import KedroContext
 from kedro_mlflow.framework.hooks import MlflowHook
 from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus
+from mlflow.exceptions import MlflowException
 
 from keras_classics import compat, signals
 from keras_classics.context import configured_sweeps
@@ -60,8 +61,16 @@ def log_dataset_inputs(run_id: str, datasets: Mapping[str, Any]) -> None:
         for name, dataset in datasets.items()
         for loaded in getattr(dataset, "loaded_files", [])
     ]
-    if inputs:
-        mlflow.MlflowClient().log_inputs(run_id, datasets=inputs)
+    if not inputs:
+        return
+    client = mlflow.MlflowClient()
+    try:
+        client.log_inputs(run_id, datasets=inputs)
+    except MlflowException:
+        # Another process logged the same file at the same moment (a sweep's variants
+        # under a parallel runner): MLflow's get-or-create of the dataset raced, and
+        # its insert failed on the unique (experiment, name, digest). Now it gets.
+        client.log_inputs(run_id, datasets=inputs)
 
 
 def tag_registered_versions(run_id: str) -> None:
@@ -164,6 +173,7 @@ class RunTracking(MlflowHook):
         self._saved_handlers: dict[int, Any] = {}
         self._variant_runs: list[str] = []
         self._sweeps: dict[str, Any] = {}
+        self._logged_inputs: set[tuple[str, str]] = set()
 
     def after_context_created(self, context: KedroContext) -> None:
         mlflow_yml = context.config_loader["mlflow"]
@@ -276,15 +286,19 @@ class RunTracking(MlflowHook):
 
     def after_node_run(self, node, catalog) -> None:
         """The raw files a node read (``KerasRawDataset``'s ``loaded_files``) become
-        the run's dataset inputs, from whichever process ran the node."""
+        the run's dataset inputs, from whichever process ran the node, once per
+        process (a sweep's variants read the same files)."""
         run_id = active_run_id()
+        datasets = {name: catalog.get(name) for name in node.inputs}
         raw = {
-            name: catalog.get(name)
-            for name in node.inputs
-            if getattr(catalog.get(name), "loaded_files", None)
+            name: dataset
+            for name, dataset in datasets.items()
+            if getattr(dataset, "loaded_files", None)
+            and (run_id, name) not in self._logged_inputs
         }
         if run_id and raw:
             log_dataset_inputs(run_id, raw)
+            self._logged_inputs |= {(run_id, name) for name in raw}
 
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         run_id = self.run_id

@@ -1,8 +1,14 @@
-"""Two ``kedro run`` at once on one project and one SQLite store: both are recorded."""
+"""Two ``kedro run`` at once on one project and one SQLite store: both are recorded;
+worker processes logging the same dataset inputs at once all succeed."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+
 import pytest
+from mlflow import MlflowClient
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
@@ -39,3 +45,47 @@ def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, stor
         assert version.name == "boston_kfold"
         versions.add(version.version)
     assert len(versions) == 2
+
+
+LOGGER = """
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import mlflow
+
+from keras_classics.datasets.raw_dataset import LoadedFile
+from keras_classics.run_tracking import log_dataset_inputs
+
+uri, run_id, start_at = sys.argv[1:]
+mlflow.set_tracking_uri(uri)
+import time
+time.sleep(max(0.0, float(start_at) - time.time()))  # all processes at once
+for file in range(40):
+    sha = f"{file:02d}" * 32
+    raw = SimpleNamespace(loaded_files=[LoadedFile(Path(f"/data/f{file}.npz"), sha)])
+    log_dataset_inputs(run_id, {"boston_housing_raw": raw})
+"""
+
+
+def test_workers_logging_the_same_raw_files_at_once_all_succeed(tmp_path):
+    """A sweep's variants under a parallel runner read the same raw file at the same
+    moment, each in its own process, and log it as the run's dataset input."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    run = client.create_run(client.create_experiment("sweep"))
+    start_at = time.time() + 8  # after the processes have imported MLflow
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", LOGGER, uri, run.info.run_id, str(start_at)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0] * 4, errors
+    inputs = client.get_run(run.info.run_id).inputs.dataset_inputs
+    assert sorted(i.dataset.digest for i in inputs) == [
+        f"{file:02d}" * 8 for file in range(40)
+    ]
