@@ -18,7 +18,6 @@ import copy
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial, update_wrapper
 from typing import TYPE_CHECKING, Any, Literal
 
 from kedro.pipeline import Pipeline, node, pipeline
@@ -90,7 +89,7 @@ def create_pipeline(
 ) -> Pipeline:
     """The variants' copies of the pipeline (``create_base(their parameters)``) and the
     summary node."""
-    from keras_classics.core.stages import REPORT  # noqa: PLC0415 (imports the nodes)
+    from keras_classics.core.stages import REPORT, bound  # noqa: PLC0415 (imports nodes)
 
     copies = []
     for variant, section in variant_parameters.items():
@@ -103,7 +102,7 @@ def create_pipeline(
         )
     variants = list(variant_parameters)
     summary = node(
-        update_wrapper(partial(summarise, sweep, variants), summarise),
+        bound(summarise, sweep=sweep, variants=variants),
         inputs=[
             *(f"params:{sweep.name}.{v}.overrides" for v in variants),
             *(f"{sweep.name}.{v}.{sweep.pipeline}.metrics_json" for v in variants),
@@ -131,7 +130,7 @@ def _without_model_packaging(base: Pipeline, name: str) -> Pipeline:
 
 
 def summarise(
-    sweep: Sweep, variants: list[str], *overrides_then_metrics: dict[str, Any]
+    *overrides_then_metrics: dict[str, Any], sweep: Sweep, variants: list[str]
 ) -> tuple[pd.DataFrame, dict[str, Any], dict[str, float]]:
     """One row per variant - its overrides and final metrics - best first; the best
     variant; and its score as the sweep's metric ``best_<metric>``. Takes each

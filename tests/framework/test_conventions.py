@@ -4,8 +4,10 @@ stages as tags, private names in one module."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
 import textwrap
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from kedro.framework.project import configure_project
@@ -75,6 +77,26 @@ def test_every_node_of_every_pipeline_has_exactly_one_stage_tag(monkeypatch):
         if len(node.tags & set(STAGES)) != 1
     }
     assert untagged == {}
+
+
+def _function_names(nodes: list) -> list[str]:
+    """What a worker process calls each node's function (Kedro's node text)."""
+    return [str(node).split(": ", 1)[1].split("(", 1)[0] for node in nodes]
+
+
+def test_every_node_function_keeps_its_name_in_a_spawned_worker(monkeypatch):
+    """As a parallel runner's worker receives them: no '<partial>', no warning."""
+    nodes = [
+        node
+        for pipelines in _every_shape(monkeypatch)
+        for node in pipelines["__default__"].nodes
+        + pipelines["boston_kfold_sweep"].nodes
+    ]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as worker:
+        received = worker.submit(_function_names, nodes).result()
+    assert received == _function_names(nodes)
+    assert "<partial>" not in received
 
 
 def test_no_stage_depends_on_a_later_one(monkeypatch):

@@ -98,7 +98,12 @@ def test_invalid_variant_parameters_name_the_variant():
 def test_summary_ranks_variants_by_the_metric(goal, best):
     sweep = sweeps.Sweep("s", "boston_kfold", {"k": [2, 3]}, "mae", goal)
     table, chosen, metrics = sweeps.summarise(
-        sweep, ["v0", "v1"], {"k": 2}, {"k": 3}, {"mae": 3.0}, {"mae": 2.0}
+        {"k": 2},
+        {"k": 3},
+        {"mae": 3.0},
+        {"mae": 2.0},
+        sweep=sweep,
+        variants=["v0", "v1"],
     )
     assert table.iloc[0]["variant"] == best
     assert list(table.columns) == ["variant", "k", "mae"]

@@ -34,10 +34,18 @@ INGEST, PREPARE, BUILD, TRAIN, EVALUATE, REPORT = STAGES = (
 )
 
 
+class _NamedPartial(partial):
+    """A ``functools.partial`` that keeps the name ``update_wrapper`` gave it in worker
+    processes too. multiprocessing pickles a plain partial without its attributes
+    (``multiprocessing.reduction`` registers its own reducer for ``functools.partial``,
+    not for subclasses), so a parallel runner's worker would log the node's function
+    as '<partial>' and Kedro would warn about it."""
+
+
 def bound(func: Callable, **arguments) -> Callable:
     """``func`` with keyword ``arguments`` fixed when the pipeline is built, under
     ``func``'s name (for node names and kedro-viz)."""
-    return update_wrapper(partial(func, **arguments), func)
+    return update_wrapper(_NamedPartial(func, **arguments), func)
 
 
 def _stage(func: Callable, inputs, outputs, *, name: str, stage: str) -> Pipeline:
