@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -209,6 +210,7 @@ class Project:
         before = {run.info.run_id for run in self.runs(pipeline)}
         done = self.kedro("run", f"--pipeline={pipeline}", *args, env=env)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        self.console = done.stdout + done.stderr
         new = [run for run in self.runs(pipeline) if run.info.run_id not in before]
         assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
         return new[0]
@@ -247,3 +249,20 @@ class Project:
         client = self.mlflow()
         found = client.get_experiment_by_name(experiment)
         return client.search_runs([found.experiment_id]) if found else []
+
+
+# What a user should not see of a `kedro run`: third-party warnings and deprecations,
+# TensorFlow's C++ lines, telemetry errors (issue 14).
+CONSOLE_NOISE = ("WARNING", "Warning", "DEPRECAT", "I0000", "E0000", "Heap", "absl")
+
+
+def assert_console_for_people(console: str, run, *metrics: str) -> None:
+    """``console`` (``Project.console``) shows no noise, training progress, and ends
+    with ``run``'s ``metrics`` and its id."""
+    lines = console.splitlines()
+    assert [line for line in lines if any(n in line for n in CONSOLE_NOISE)] == []
+    assert any(re.search(r": epoch \d+/\d+, ", line) for line in lines)
+    end = "\n".join(lines[-25:])
+    for metric in metrics:
+        assert f"{metric} {run.data.metrics[metric]:.4f}" in end, end
+    assert run.info.run_id in end

@@ -39,9 +39,12 @@ TENSORFLOW_CPP_INITIALS = (b"I", b"W", b"E")
 
 
 def quiet_third_parties() -> None:
-    """Hide third-party warnings of ``THIRD_PARTY_WARNINGS`` and TensorFlow's C++
-    INFO and WARNING lines (unless ``TF_CPP_MIN_LOG_LEVEL`` is set already)."""
+    """Hide third-party warnings of ``THIRD_PARTY_WARNINGS``, TensorFlow's C++ INFO and
+    WARNING lines, and MLflow's progress bar for the artifacts it reads back when it
+    logs a model (unless ``TF_CPP_MIN_LOG_LEVEL`` or
+    ``MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR`` are set already)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for category in THIRD_PARTY_WARNINGS:
         warnings.filterwarnings(
             "ignore", category=category, module=r"(?!keras_classics)"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.project import Project, needs_real_data
+from tests.project import Project, assert_console_for_people, needs_real_data
 from tests.synthetic import digit_like_images, sha256, write_idx_gz, write_mnist_npz
 
 TRAIN_IMAGES, EPOCHS = 300, 4
@@ -56,6 +56,7 @@ def test_mnist_end_to_end(project, encoding, final_data, rows):
         + f",mnist.final.data={final_data}"
     )
     run = project.run_pipeline("mnist", "--params", params)
+    assert_console_for_people(project.console, run, "test_accuracy")
     client = project.mlflow()
     assert run.info.status == "FINISHED"
     assert {"test_accuracy", "test_loss", "best_val_accuracy", "best_epoch"} <= set(
@@ -108,6 +109,7 @@ def test_scratch_cnn_end_to_end(project):
         "--params",
         "scratch_cnn.train_samples=100,scratch_cnn.test_samples=40,scratch_cnn.training.epochs=2",
     )
+    assert_console_for_people(project.console, run, "test_accuracy")
     client = project.mlflow()
     assert run.info.status == "FINISHED"
     assert {"test_accuracy", "test_loss", "training_seconds"} <= set(run.data.metrics)

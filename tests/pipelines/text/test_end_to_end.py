@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.project import Project, needs_real_data
+from tests.project import Project, assert_console_for_people, needs_real_data
 from tests.synthetic import (
     sha256,
     write_aclimdb_tar,
@@ -96,6 +96,7 @@ def final_model_steps(project: Project, pipeline: str) -> int:
 
 def test_imdb_end_to_end(project):
     run = project.run_pipeline("imdb", "--params", QUICK["imdb"])
+    assert_console_for_people(project.console, run, "test_accuracy", "test_loss")
     _check_classifier_run(project, run, epochs=3)
     assert run.data.params["imdb.final_epochs"] == "auto"
     # auto: the first epoch of the highest validation accuracy; all training rows.
@@ -152,6 +153,7 @@ def test_reuters_end_to_end_with_either_label_encoding_and_final_data(
         + f",reuters.final.data={final_data}"
     )
     run = project.run_pipeline("reuters", "--params", params)
+    assert_console_for_people(project.console, run, "test_accuracy")
     _check_classifier_run(project, run, epochs=3)
     assert final_model_steps(project, "reuters") == 2 * rows  # final_epochs=2
     assert 0 < run.data.metrics["random_baseline_accuracy"] < 1

@@ -49,9 +49,10 @@ def train(
     network = ScratchCNN(**architecture)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
-        logger.info(
-            "Epoch %d: loss %.3f, accuracy %.3f",
+        logger.info(  # as Keras' fits show it (keras_classics.core.training)
+            "Training: epoch %d/%d, loss %.4f, accuracy %.4f",
             epoch + 1,
+            training["epochs"],
             logs["loss"],
             logs["accuracy"],
         )
