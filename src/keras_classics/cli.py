@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.validation import ParameterValidationError
 
 from keras_classics.console import tensorflow_cpp_lines_dropped
 from keras_classics.core.parameters import ParameterError
@@ -40,5 +41,7 @@ def run(context: click.Context, /, **options: Any) -> None:
     try:
         with tensorflow_cpp_lines_dropped():
             context.invoke(kedro_run, **options)
-    except ParameterError as error:  # the message says it all: no traceback
+    # Kedro's check of node parameters typed with pydantic models, and the project's:
+    # the message says it all, no traceback.
+    except (ParameterValidationError, ParameterError) as error:
         raise click.ClickException(str(error)) from None

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.framework import project
 from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
+from pydantic import BaseModel
 
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import ParameterError, validate
@@ -42,13 +43,15 @@ def pipeline_label(run_params: Mapping[str, Any]) -> str:
 
 def flatten(parameters: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """Nested mappings as dotted keys, as MLflow shows parameters (lists stay whole):
-    ``{"model": {"units": 64}}`` -> ``{"model.units": 64}``."""
+    ``{"model": {"units": 64}}`` -> ``{"model.units": 64}``. A section Kedro has
+    validated into its pydantic model counts as its mapping."""
     flat = {}
     for key, value in parameters.items():
-        if isinstance(value, Mapping):
-            flat |= flatten(value, f"{prefix}{key}.")
+        plain = value.model_dump() if isinstance(value, BaseModel) else value
+        if isinstance(plain, Mapping):
+            flat |= flatten(plain, f"{prefix}{key}.")
         else:
-            flat[f"{prefix}{key}"] = value
+            flat[f"{prefix}{key}"] = plain
     return flat
 
 

@@ -27,8 +27,19 @@ def project(tmp_path_factory) -> Project:
             "boston_kfold.k = 'one': Input should be a valid integer",
         ),
         ("boston_kfld.k=3", "boston_kfld: unknown parameter section"),
+        # A node parameter typed with its pydantic model: Kedro checks it.
+        (
+            "boston_kfold.columns.target=5",
+            "Parameter 'boston_kfold.columns': Failed to instantiate Columns",
+        ),
     ],
-    ids=["zero-epochs", "misspelled-key", "k-not-a-number", "misspelled-section"],
+    ids=[
+        "zero-epochs",
+        "misspelled-key",
+        "k-not-a-number",
+        "misspelled-section",
+        "typed-node-parameter",
+    ],
 )
 def test_kedro_run_stops_before_anything_runs(project, params, message):
     done = project.kedro("run", "--pipeline=boston_kfold", "--params", params)
@@ -36,6 +47,7 @@ def test_kedro_run_stops_before_anything_runs(project, params, message):
     assert done.returncode != 0
     assert message in output, output[-3000:]
     assert "Running node" not in output
+    assert "Traceback" not in output
     assert project.runs("boston_kfold") == []
     written = [p for p in (project.path / "data").rglob("*") if p.is_file()]
     assert sorted(p.name for p in written) == ["SHA256SUMS", "boston_housing.npz"]

@@ -4,16 +4,17 @@ import pytest
 
 from keras_classics.core import nodes as stage_nodes
 from keras_classics.pipelines.boston_kfold import nodes
+from keras_classics.pipelines.boston_kfold.parameters import Columns
 from tests import reference
 from tests.synthetic import TINY_REGRESSOR_SPEC
 
-COLUMNS = {"features": ["A", "B", "C"], "target": "MEDV"}
+COLUMNS = Columns(features=["A", "B", "C"], target="MEDV")  # as Kedro hands it
 SPEC = TINY_REGRESSOR_SPEC
 
 
 def _table(n, seed):
     rng = np.random.default_rng(seed)
-    table = pd.DataFrame(rng.normal(5, 3, size=(n, 3)), columns=COLUMNS["features"])
+    table = pd.DataFrame(rng.normal(5, 3, size=(n, 3)), columns=COLUMNS.features)
     table["MEDV"] = table.sum(axis=1)
     return table
 
@@ -35,12 +36,12 @@ def test_standardisation_is_fitted_on_training_data_only():
     np.testing.assert_allclose(x_train.std(axis=0), 1, atol=1e-5)
     np.testing.assert_allclose(
         x_test,
-        ((test[COLUMNS["features"]] - stats["mean"]) / stats["std"]).to_numpy(),
+        ((test[COLUMNS.features] - stats["mean"]) / stats["std"]).to_numpy(),
         rtol=1e-6,
     )
     assert not np.allclose(x_wild, x_test)
     assert x_train.dtype == np.float32 and y_train.dtype == np.float32
-    assert list(stats.index) == COLUMNS["features"]
+    assert list(stats.index) == COLUMNS.features
 
 
 def test_every_fold_trains_a_fresh_model_on_the_rest_and_validates_on_its_slice():

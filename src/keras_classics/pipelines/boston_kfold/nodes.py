@@ -3,8 +3,6 @@ served model (the stages between are ``keras_classics.core.stages``')."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -13,18 +11,24 @@ from keras_classics.core import plots
 from keras_classics.core.servable import ServableModel
 from keras_classics.datasets import keras_semantics
 
+# Kedro checks the parameters typed with these pydantic models before the run starts,
+# and hands the nodes the models.
+from .parameters import Columns, Split
+
 
 def split_dataset(
-    raw: dict[str, np.ndarray], split: dict[str, Any], columns: dict[str, Any]
+    raw: dict[str, np.ndarray], split: Split, columns: Columns
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train and test tables, split as ``keras.datasets.boston_housing.load_data``."""
-    (x_train, y_train), (x_test, y_test) = keras_semantics.boston_housing(raw, **split)
+    (x_train, y_train), (x_test, y_test) = keras_semantics.boston_housing(
+        raw, **split.model_dump()
+    )
     return _table(x_train, y_train, columns), _table(x_test, y_test, columns)
 
 
-def fit_standardiser(train: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+def fit_standardiser(train: pd.DataFrame, columns: Columns) -> pd.DataFrame:
     """Per-feature mean and standard deviation, from the training data only."""
-    features = train[columns["features"]]
+    features = train[columns.features]
     return pd.DataFrame(
         {"mean": features.mean(), "std": features.std(ddof=0)}
     ).rename_axis("feature")
@@ -34,7 +38,7 @@ def standardise(
     train: pd.DataFrame,
     test: pd.DataFrame,
     feature_stats: pd.DataFrame,
-    columns: dict[str, Any],
+    columns: Columns,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Model inputs: features standardised with the training statistics, float32."""
 
@@ -44,7 +48,7 @@ def standardise(
         ]
         return (
             features.to_numpy(dtype="float32"),
-            table[columns["target"]].to_numpy(dtype="float32"),
+            table[columns.target].to_numpy(dtype="float32"),
         )
 
     return (*arrays(train), *arrays(test))
@@ -83,7 +87,7 @@ def package_model(
     return ServableModel(served, test[feature_stats.index].to_numpy("float32")[:5])
 
 
-def _table(x: np.ndarray, y: np.ndarray, columns: dict[str, Any]) -> pd.DataFrame:
-    table = pd.DataFrame(x, columns=columns["features"])
-    table[columns["target"]] = y
+def _table(x: np.ndarray, y: np.ndarray, columns: Columns) -> pd.DataFrame:
+    table = pd.DataFrame(x, columns=columns.features)
+    table[columns.target] = y
     return table
