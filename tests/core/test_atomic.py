@@ -78,7 +78,7 @@ def test_keras_model_round_trip(tmp_path):
     target = tmp_path / "models" / "model.keras"
     dataset = AtomicDataset(
         {
-            "type": "tensorflow.TensorFlowModelDataset",
+            "type": "keras_classics.core.keras_model.KerasModelDataset",
             "filepath": str(target),
             "load_args": {"safe_mode": True},
         }

@@ -48,6 +48,21 @@ def test_a_command_that_trains_nothing_imports_no_tensorflow(
     assert f"IMPORTED {list(imported)}" in done.stdout, done.stdout[-500:]
 
 
+def test_kedro_viz_build_imports_no_tensorflow(project):
+    """kedro-viz builds in a process of its own: Python's import log (inherited through
+    ``PYTHONPROFILEIMPORTTIME``) shows what that one imported too."""
+    done = project.kedro("viz", "build", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    imported = {
+        line.rsplit("|", 1)[-1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    # The pipelines were built (and the catalog: its model datasets, its MLflow ones).
+    assert "keras_classics.pipelines" in imported
+    assert imported & set(HEAVY) == set()
+
+
 # As on Windows, for this project's modules: POSIX-only modules can't be imported.
 # (Third-party packages pick their platform's modules themselves.)
 WITHOUT_POSIX_ONLY_MODULES = textwrap.dedent(
