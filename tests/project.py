@@ -21,6 +21,8 @@ from mlflow import MlflowClient
 REPO = Path(__file__).resolve().parents[1]
 # The real datasets: the project's own offline-mirror setting when it is set (as
 # .ci/run sets it), else the shared folder beside the checkout.
+# Colours, styles and hyperlinks, as rich writes them to a terminal.
+ANSI_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\]8;[^\x1b]*\x1b\\")
 REAL_DATASETS = Path(
     os.environ.get("KERAS_CLASSICS_MIRROR") or REPO.parent / "shared" / "datasets"
 )
@@ -169,6 +171,37 @@ class Project:
                 start_new_session=True,  # a process group of its own, as in a terminal
             )
         )
+
+    def in_terminal(
+        self, *args: str, env: dict[str, str] | None = None, timeout: float = 600
+    ) -> tuple[int, str]:
+        """Run ``kedro <args>`` here on a pseudo-terminal, as a user would (POSIX
+        only); its exit code and what the terminal showed, colours removed."""
+        import pty  # noqa: PLC0415 (POSIX only: tests that use it run on Linux)
+
+        terminal, program_side = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kedro", *args],
+            cwd=self.path,
+            env=self._environment(env),
+            stdin=program_side,
+            stdout=program_side,
+            stderr=program_side,
+        )
+        os.close(program_side)
+        shown = bytearray()
+        while True:
+            try:
+                chunk = os.read(terminal, 65536)
+            except OSError:  # EIO: the program's side is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        process.wait(timeout=timeout)
+        os.close(terminal)
+        text = shown.decode(errors="replace").replace("\r\n", "\n")
+        return process.returncode, ANSI_ESCAPES.sub("", text)
 
     def python(
         self, *args: str, env: dict[str, str] | None = None, timeout: float = 600

@@ -9,7 +9,12 @@ import sys
 
 import pytest
 
-from tests.project import Project
+from tests.project import (
+    REAL_DATASETS,
+    Project,
+    assert_console_for_people,
+    needs_real_data,
+)
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
 NOISE = ("WARNING", "Warning", "DEPRECAT", "deprecated", "Heap", "Traceback")
@@ -47,6 +52,21 @@ def test_a_run_shows_its_steps_then_its_results_and_no_noise(project):
     assert f"mean_fold_val_mae {figures['mean_fold_val_mae']:.4f}" in end
     assert run.info.run_id in end
     assert "mlflow ui --backend-store-uri" in end
+
+
+@needs_real_data("boston_housing.npz")
+def test_a_terminal_run_on_the_real_data_is_quiet_and_ends_with_its_results(tmp_path):
+    project = Project.copy_of_repo(tmp_path)
+    code, shown = project.in_terminal(
+        "run",
+        "--pipeline=boston_kfold",
+        "--params",
+        QUICK,
+        env={"KERAS_CLASSICS_MIRROR": str(REAL_DATASETS)},
+    )
+    assert code == 0, shown[-3000:]
+    (run,) = project.runs("boston_kfold")
+    assert_console_for_people(shown, run, "test_mae", "mean_fold_val_mae")
 
 
 def test_a_wrong_parameter_prints_its_message_alone(project):
