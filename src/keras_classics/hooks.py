@@ -129,9 +129,13 @@ def _graph_changed(name: str, sweeps: Mapping[str, Any], run_params) -> str:
     from keras_classics.pipeline_registry import graph_parameters  # noqa: PLC0415
     from keras_classics.pipelines import PARAMETER_SCHEMAS  # noqa: PLC0415
 
-    bases = [sweeps[name].pipeline] if name in sweeps else list(PARAMETER_SCHEMAS)
+    # The pipeline itself, a sweep's pipeline, or (__default__) every pipeline.
     if name in PARAMETER_SCHEMAS:
         bases = [name]
+    elif name in sweeps:
+        bases = [sweeps[name].pipeline]
+    else:
+        bases = list(PARAMETER_SCHEMAS)
     keys = [f"{base}.{key}" for base in bases for key in graph_parameters(base)]
     given = [
         key for key in flatten(run_params.get("runtime_params") or {}) if key in keys
