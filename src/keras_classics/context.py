@@ -6,6 +6,7 @@ from typing import Any
 
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
+from kedro.validation import ParameterValidator
 
 from keras_classics import sweeps
 
@@ -20,10 +21,19 @@ def configured_sweeps(config_loader) -> dict[str, sweeps.Sweep]:
 
 class ProjectContext(KedroContext):
     """``params`` adds a section per sweep (``keras_classics.sweeps``), so that each
-    variant's namespaced nodes find their parameters in the catalog."""
+    variant's namespaced nodes find their parameters in the catalog.
+
+    Kedro validates node parameters typed with pydantic models in the configuration's
+    parameters; the variants' copies are added here, after that, so the sweeps'
+    pipelines are validated here again, with them."""
 
     @property
     def params(self) -> dict[str, Any]:
-        return sweeps.with_variants(
-            super().params, configured_sweeps(self.config_loader)
-        )
+        swept = configured_sweeps(self.config_loader)
+        parameters = sweeps.with_variants(super().params, swept)
+        if not swept:
+            return parameters
+        from kedro.framework.project import pipelines  # noqa: PLC0415 (built by now)
+
+        variants = {name: pipelines[name] for name in swept if name in pipelines}
+        return ParameterValidator(variants).validate_raw_params(parameters)

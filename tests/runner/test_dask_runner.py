@@ -15,7 +15,7 @@ import pytest
 from distributed import Client
 
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
-from tests.project import Project
+from tests.project import Project, assert_console_for_people
 from tests.servers import free_port, stop_group, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -131,6 +131,8 @@ def test_folds_run_on_every_worker_of_a_cluster_into_one_mlflow_run(
     )
 
     assert run.info.status == "FINISHED"
+    # As readable as a sequential run's; the training progress is in the workers' logs.
+    assert_console_for_people(project.console, run, "test_mae", progress=False)
     assert set(run.data.metrics) == set(sequential_run.data.metrics) >= FINAL_METRICS
     client = project.mlflow()
     for fold in range(4):

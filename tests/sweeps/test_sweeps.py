@@ -14,7 +14,7 @@ from keras_classics.pipelines import PARAMETER_SCHEMAS
 from keras_classics.pipelines.boston_kfold import pipeline as boston_kfold
 from tests.core.test_parameters import DEFAULTS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS
-from tests.project import Project
+from tests.project import CONSOLE_NOISE, Project
 
 GRID = {
     "model.layers.0.units": [32, 64],
@@ -144,6 +144,11 @@ def test_sweep_run_is_a_parent_with_a_nested_run_per_variant(project, runner):
     )
     assert parent.info.status == "FINISHED"
     assert len(children) == 4
+    # As quiet as one run's, under any runner: no node function seen as '<partial>'.
+    lines = (done.stdout + done.stderr).splitlines()
+    noise = (*CONSOLE_NOISE, "partial")
+    assert [line for line in lines if any(word in line for word in noise)] == []
+    assert parent.info.run_id in "\n".join(lines[-25:])
     by_variant = {run.data.tags[sweeps.VARIANT_TAG]: run for run in children}
     assert sorted(by_variant) == [f"boston_kfold_sweep.v{i}" for i in range(4)]
     for run in children:
