@@ -110,7 +110,9 @@ def test_without_an_address_a_local_cluster_runs_the_pipeline_and_is_closed(
     done, (run,) = _kedro_run(project)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert re.search(rf"Started LocalCluster\(.*workers={WORKERS}", done.stdout)
+    assert re.search(
+        rf"Started LocalCluster\(.* for this run: {WORKERS} workers", done.stdout
+    )
     assert run.info.status == "FINISHED"
     assert set(run.data.metrics) == set(sequential_run.data.metrics)
     wait_until(

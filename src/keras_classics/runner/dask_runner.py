@@ -128,12 +128,21 @@ class DaskRunner(AbstractRunner):
     def _connect(self, workers: int) -> Iterator[Client]:
         address = self._address or dask.config.get("scheduler-address", None)
         with ExitStack() as stack:
-            if not address:
-                address = stack.enter_context(
+            if address:
+                client = stack.enter_context(Client(address))
+            else:
+                cluster = stack.enter_context(
                     LocalCluster(n_workers=workers, threads_per_worker=1)
                 )
-                self._logger.info("Started %s for this run", address)
-            client = stack.enter_context(Client(address))
+                client = stack.enter_context(Client(cluster))
+                # Every worker registered before the first task (on a busy machine
+                # one may still be starting).
+                client.wait_for_workers(workers)
+                self._logger.info(
+                    "Started %s for this run: %d workers",
+                    cluster,
+                    len(client.scheduler_info()["workers"]),
+                )
             self._logger.info(
                 "Running nodes on %s (dashboard: %s)", client, client.dashboard_link
             )
