@@ -45,7 +45,7 @@ COSTS = [
     ("  training (every fit)", "keras_classics/core/training.py", "timed_fit"),
     (
         "  logging the model to MLflow",
-        "keras_classics/core/keras_flavor.py",
+        "keras_classics/core/predictor.py",
         "log_model",
     ),
     (

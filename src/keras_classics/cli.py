@@ -23,6 +23,7 @@ from kedro.validation import ParameterValidationError
 
 from keras_classics.console import tensorflow_cpp_lines_dropped
 from keras_classics.core.parameters import ParameterError
+from keras_classics.core.preparation import InputError
 
 
 @click.group(name="keras_classics")
@@ -43,5 +44,6 @@ def run(context: click.Context, /, **options: Any) -> None:
             context.invoke(kedro_run, **options)
     # Kedro's check of node parameters typed with pydantic models, and the project's:
     # the message says it all, no traceback.
-    except (ParameterValidationError, ParameterError) as error:
+    # A prediction input that can't be read or prepared: named, with what is wrong.
+    except (ParameterValidationError, ParameterError, InputError) as error:
         raise click.ClickException(str(error)) from None

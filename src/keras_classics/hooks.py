@@ -16,7 +16,11 @@ from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel
 
 from keras_classics.context import configured_sweeps
-from keras_classics.core.parameters import ParameterError, validate
+from keras_classics.core.parameters import (
+    ParameterError,
+    PredictParameters,
+    validate,
+)
 
 if TYPE_CHECKING:
     from keras_classics.run_tracking import RunTracking
@@ -101,16 +105,26 @@ class ParameterValidationHook:
     def before_pipeline_run(self, run_params: dict[str, Any], catalog) -> None:
         # The pipelines' modules, imported when a run checks them (not by settings.py).
         from keras_classics.pipeline_registry import build_pipelines  # noqa: PLC0415
-        from keras_classics.pipelines import PARAMETER_SCHEMAS  # noqa: PLC0415
+        from keras_classics.pipelines import (  # noqa: PLC0415
+            PARAMETER_SCHEMAS,
+            PREDICT,
+            trained_pipeline,
+        )
 
         names = pipeline_names(run_params)
         sweeps = configured_sweeps(self._context.config_loader)
         parameters = catalog.load("parameters")
-        checked = list(PARAMETER_SCHEMAS) if "__default__" in names else names
+        # A prediction pipeline reads its trained pipeline's section (class names...)
+        # and its own, which --params may give (model_uri).
+        schemas = PARAMETER_SCHEMAS | {
+            f"{name}{PREDICT}": PredictParameters for name in PARAMETER_SCHEMAS
+        }
+        checked = list(schemas) if "__default__" in names else names
+        checked += [base for name in checked if (base := trained_pipeline(name))]
         validate(
             parameters,
-            PARAMETER_SCHEMAS,
-            [name for name in checked if name in PARAMETER_SCHEMAS],
+            schemas,
+            [name for name in dict.fromkeys(checked) if name in schemas],
             extra_keys=("run_name", *sweeps),
             variants={
                 f"{name}.{variant}.{sweeps[name].pipeline}": sweeps[name].pipeline
@@ -127,10 +141,15 @@ class ParameterValidationHook:
 
 def _graph_changed(name: str, sweeps: Mapping[str, Any], run_params) -> str:
     from keras_classics.pipeline_registry import graph_parameters  # noqa: PLC0415
-    from keras_classics.pipelines import PARAMETER_SCHEMAS  # noqa: PLC0415
+    from keras_classics.pipelines import (  # noqa: PLC0415
+        PARAMETER_SCHEMAS,
+        trained_pipeline,
+    )
 
     # The pipeline itself, a sweep's pipeline, or (__default__) every pipeline.
-    if name in PARAMETER_SCHEMAS:
+    if trained_pipeline(name):
+        bases = [trained_pipeline(name)]
+    elif name in PARAMETER_SCHEMAS:
         bases = [name]
     elif name in sweeps:
         bases = [sweeps[name].pipeline]

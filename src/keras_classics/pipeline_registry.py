@@ -1,5 +1,7 @@
 """Project pipelines: every package under ``pipelines/``, ``__default__`` running them
-all, and one pipeline per sweep of ``sweeps.yml`` (``keras_classics.sweeps``).
+all, ``<name>_predict`` for each package's ``create_predict_pipeline`` (batch
+predictions with its trained model), and one pipeline per sweep of ``sweeps.yml``
+(``keras_classics.sweeps``).
 
 Pipelines are built from ``conf/``, like the rest of the project's configuration. A
 few parameters decide which nodes a pipeline has - those a pipeline module lists in
@@ -25,7 +27,12 @@ from kedro.utils import find_kedro_project
 from keras_classics import sweeps
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import field_value
-from keras_classics.pipelines import PARAMETER_SCHEMAS, PIPELINES, pipeline_module
+from keras_classics.pipelines import (
+    PARAMETER_SCHEMAS,
+    PIPELINES,
+    PREDICT,
+    pipeline_module,
+)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -53,6 +60,12 @@ def build_pipelines(
     """Every pipeline as ``parameters`` shape it."""
     pipelines = {name: shaped(name, parameters.get(name, {})) for name in PIPELINES}
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    for name in PIPELINES:
+        module = pipeline_module(name)
+        if hasattr(module, "create_predict_pipeline"):
+            pipelines[f"{name}{PREDICT}"] = module.create_predict_pipeline(
+                **graph_values(name, parameters.get(name, {}))
+            )
     for name, sweep in sweep_configs.items():
         pipelines[name] = sweeps.create_pipeline(
             sweep,
@@ -70,10 +83,13 @@ def graph_parameters(name: str) -> tuple[str, ...]:
 def shaped(name: str, section: Mapping[str, Any]) -> Pipeline:
     """Pipeline ``name`` built from its section of the parameters, its graph
     parameters checked first (the rest of the section is checked when it runs)."""
+    return pipeline_module(name).create_pipeline(**graph_values(name, section))
+
+
+def graph_values(name: str, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked values of ``name``'s graph parameters in ``section``."""
     schema = PARAMETER_SCHEMAS[name]
-    return pipeline_module(name).create_pipeline(
-        **{
-            key: field_value({name: section}, schema, name, key)
-            for key in graph_parameters(name)
-        }
-    )
+    return {
+        key: field_value({name: section}, schema, name, key)
+        for key in graph_parameters(name)
+    }

@@ -18,9 +18,10 @@ from typing import Any
 
 import mlflow
 from filelock import FileLock
+from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro_mlflow.framework.hooks import MlflowHook
-from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus
+from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
 from keras_classics import compat, signals
@@ -38,6 +39,8 @@ from keras_classics.sweeps import VARIANT_TAG
 
 # MLflow's experiment kind: its UI opens these experiments in the model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+# The alias of the registered version to predict with (conf/base/champions.yml).
+CHAMPION = "champion"
 # MLflow's store keeps at most 36 characters of a dataset's digest: sha256's first 16.
 DIGEST_LENGTH = 16
 logger = logging.getLogger(__name__)
@@ -74,15 +77,64 @@ def log_dataset_inputs(run_id: str, datasets: Mapping[str, Any]) -> None:
 
 
 def tag_registered_versions(run_id: str) -> None:
-    """Tag the model versions a run registered with the run's test metrics."""
+    """Tag the model versions a run registered with the run's test metrics and the
+    parameters that shaped its pipeline (``imdb.input``: which variant it is)."""
+    from keras_classics.pipeline_registry import graph_parameters  # noqa: PLC0415
+    from keras_classics.pipelines import PIPELINES  # noqa: PLC0415
+
     client = mlflow.MlflowClient()
-    metrics = client.get_run(run_id).data.metrics
-    tests = {name: value for name, value in metrics.items() if name.startswith("test_")}
+    data = client.get_run(run_id).data
+    tags = {
+        name: value for name, value in data.metrics.items() if name.startswith("test_")
+    }
+    pipeline = data.tags.get("pipeline")
+    if pipeline in PIPELINES:
+        for key in graph_parameters(pipeline):
+            if f"{pipeline}.{key}" in data.params:
+                tags[f"{pipeline}.{key}"] = data.params[f"{pipeline}.{key}"]
     for version in client.search_model_versions(f"run_id = '{run_id}'"):
-        for name, value in tests.items():
+        for name, value in tags.items():
             client.set_model_version_tag(
                 version.name, version.version, name, str(value)
             )
+
+
+def crown_champions(run_id: str, rules: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Give the alias ``champion`` to each version the run registered whose test
+    metric (``rules[<registered model>]``: ``metric``, ``goal``) beats the current
+    champion's, or to the first version; what happened, for the console."""
+    client = mlflow.MlflowClient()
+    metrics = client.get_run(run_id).data.metrics
+    lines = []
+    for version in client.search_model_versions(f"run_id = '{run_id}'"):
+        rule = rules.get(version.name)
+        if rule is None or rule["metric"] not in metrics:
+            continue
+        metric, value = rule["metric"], metrics[rule["metric"]]
+        try:
+            champion = client.get_model_version_by_alias(version.name, CHAMPION)
+        except MlflowException:  # no champion yet
+            champion = None
+        best = (
+            client.get_run(champion.run_id).data.metrics.get(metric)
+            if champion
+            else None
+        )
+        if best is None or (
+            value < best if rule["goal"] == "minimize" else value > best
+        ):
+            client.set_registered_model_alias(version.name, CHAMPION, version.version)
+            was = f", over version {champion.version}'s {best:.4f}" if champion else ""
+            lines.append(
+                f"{version.name} version {version.version} is now {CHAMPION} "
+                f"({metric} {value:.4f}{was})"
+            )
+        else:
+            lines.append(
+                f"{version.name} {CHAMPION} stays version {champion.version} "
+                f"({metric} {best:.4f}; version {version.version}: {value:.4f})"
+            )
+    return lines
 
 
 @contextmanager
@@ -123,6 +175,13 @@ def results_summary(run_id: str, pipeline, catalog) -> list[str]:
             lines.append(
                 f"  files: data/06_models/{namespace}/, data/08_reporting/{namespace}/"
             )
+        elif dataset == "predictions":
+            table = catalog.load(name)
+            lines.append(
+                f"{namespace}: {len(table)} predictions in "
+                f"data/07_model_output/{namespace.removesuffix('_predict')}/"
+                "predictions.csv"
+            )
         elif dataset == "best_variant":
             best = catalog.load(name)
             lines.append(
@@ -142,6 +201,14 @@ def results_summary(run_id: str, pipeline, catalog) -> list[str]:
     # MLflow 3.17's UI opens experiments in its GenAI view unless told otherwise.
     lines.append(f"All runs: {experiment}/runs?workflowType=machine_learning")
     return lines
+
+
+def _champion_rules(config_loader) -> dict[str, Any]:
+    """``conf/<env>/champions.yml``: per registered model, the metric and its goal."""
+    try:
+        return dict(config_loader["champions"])
+    except MissingConfigException:
+        return {}
 
 
 def _figure(value: Any) -> str:
@@ -174,12 +241,14 @@ class RunTracking(MlflowHook):
         self._variant_runs: list[str] = []
         self._sweeps: dict[str, Any] = {}
         self._logged_inputs: set[tuple[str, str]] = set()
+        self._champions: dict[str, Any] = {}
 
     def after_context_created(self, context: KedroContext) -> None:
         mlflow_yml = context.config_loader["mlflow"]
         experiment = mlflow_yml.get("tracking", {}).get("experiment", {})
         self._experiment_per_pipeline = experiment.get("name") is None
         self._sweeps = configured_sweeps(context.config_loader)
+        self._champions = _champion_rules(context.config_loader)
         self.run_id = None
         with store_lock(mlflow_yml["server"]["mlflow_tracking_uri"]):
             super().after_context_created(context)
@@ -299,6 +368,12 @@ class RunTracking(MlflowHook):
         if run_id and raw:
             log_dataset_inputs(run_id, raw)
             self._logged_inputs |= {(run_id, name) for name in raw}
+        for dataset in datasets.values():  # the model a prediction run used
+            if run_id and getattr(dataset, "loaded_model", None):
+                mlflow.MlflowClient().log_batch(
+                    run_id,
+                    tags=[RunTag(k, v) for k, v in dataset.loaded_model.items()],
+                )
 
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline, catalog) -> None:
         run_id = self.run_id
@@ -307,7 +382,9 @@ class RunTracking(MlflowHook):
         self._restore()
         if run_id:
             tag_registered_versions(run_id)
-            for line in results_summary(run_id, pipeline, catalog):
+            with store_lock(mlflow.get_tracking_uri()):
+                champions = crown_champions(run_id, self._champions)
+            for line in [*champions, *results_summary(run_id, pipeline, catalog)]:
                 logger.info(line)
 
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:

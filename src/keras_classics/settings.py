@@ -35,6 +35,7 @@ CONFIG_LOADER_ARGS = {
     "config_patterns": {
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],  # as kedro-mlflow reads it
         "sweeps": ["sweeps*", "sweeps*/**"],  # keras_classics.sweeps
+        "champions": ["champions*", "champions*/**"],  # keras_classics.run_tracking
     },
 }
 

@@ -63,6 +63,7 @@ def text(tmp_path_factory) -> Project:
             "reuters.npz": lambda path: write_sequences_npz(
                 path, 160, 40, VOCAB, kind="reuters"
             ),
+            "reuters_word_index.json": lambda path: write_word_index(path, VOCAB),
         },
     )
 

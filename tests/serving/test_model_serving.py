@@ -1,30 +1,39 @@
-"""What every registered model predicts, by value.
+"""Predictions on a person's own files, by value, three ways that must agree.
 
-Each pipeline runs once on small synthetic files. Its registered model is asked for
-predictions as a user asks for them - loaded with ``mlflow.pyfunc.load_model``, and
-served by ``mlflow models serve`` over HTTP - and the answers must equal what the
-trained model saved in ``data/06_models`` gives on the same inputs prepared the way
-training prepared them, which the tests compute themselves (``tests/reference.py``).
-The registered models also reproduce their run's test metrics on the whole test set.
+Each pipeline trains once on small synthetic files. Then a person's inputs - a CSV,
+text files (capitals, punctuation, HTML line breaks), PNG images (one an upscaled
+colour copy) - go in ``data/01_raw/predict/<name>/``; ``kedro run
+--pipeline=<name>_predict`` answers in ``predictions.csv``, and ``mlflow models serve
+-m models:/<name>@champion`` must answer the same over HTTP. Both must equal what the
+trained model saved in ``data/06_models`` gives on the inputs prepared as training
+prepared them, which the tests compute themselves (``tests/reference.py``).
 """
 
 from __future__ import annotations
-
-import json
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from tests import reference
 from tests.project import Project
-from tests.servers import invocations, model_server
+from tests.serving.predictions import (
+    assert_answers,
+    assert_prediction_run,
+    class_answers,
+    predict,
+    predict_folder,
+    registered_version,
+    served,
+    words_of,
+    write_texts,
+)
 from tests.synthetic import (
     sha256,
     write_aclimdb_tar,
     write_boston_npz,
-    write_mnist_npz,
     write_sequences_npz,
     write_word_index,
 )
@@ -42,10 +51,6 @@ QUICK = {
     "reuters": f"reuters.load.num_words={NUM_WORDS},reuters.validation_samples=30,"
     "reuters.training.epochs=3,reuters.training.batch_size=16,"
     "reuters.final_epochs=3,reuters.final.batch_size=16",
-    "mnist": "mnist.validation_samples=-20,mnist.training.epochs=2,"
-    "mnist.training.batch_size=16,mnist.final_epochs=2,mnist.final.batch_size=16",
-    "scratch_cnn": "scratch_cnn.train_samples=100,scratch_cnn.test_samples=40,"
-    "scratch_cnn.training.epochs=2",
 }
 RAW_TEXT_QUICK = (
     "imdb.validation_samples=30,imdb.training.epochs=3,imdb.training.batch_size=16,"
@@ -75,143 +80,148 @@ def files(project) -> dict:
         "reuters": write_sequences_npz(
             raw / "reuters.npz", 160, 40, VOCAB, kind="reuters"
         ),
-        "mnist": write_mnist_npz(raw / "mnist.npz", 120, 40),
         "reviews": write_aclimdb_tar(raw / "aclImdb_v1.tar.gz", 60),
     }
     write_boston_npz(raw / "boston_housing.npz")
     write_word_index(raw / "imdb_word_index.json", VOCAB)
+    write_word_index(raw / "reuters_word_index.json", VOCAB)
     (raw / "SHA256SUMS").write_text(
         "".join(f"{sha256(path)}  {path.name}\n" for path in sorted(raw.iterdir()))
     )
     return written
 
 
-def registered_version(project: Project, run):
-    (version,) = project.mlflow().search_model_versions(f"run_id = '{run.info.run_id}'")
-    return version
-
-
-def assert_served_predictions(
-    project: Project, run, inputs, expected, rtol: float = 1e-5
-) -> None:
-    """The run's model, loaded with pyfunc and served over HTTP, predicts
-    ``expected`` for ``inputs``."""
-    loaded = np.asarray(project.logged_model(run).predict(inputs))
-    np.testing.assert_allclose(loaded, expected, rtol=rtol, atol=1e-6)
-    version = registered_version(project, run)
-    model_uri = f"models:/{version.name}/{version.version}"
-    payload = inputs.tolist() if isinstance(inputs, np.ndarray) else inputs
-    with model_server(project.path, project.tracking_uri, model_uri) as url:
-        served = np.asarray(invocations(url, payload), dtype=float)
-    np.testing.assert_allclose(served, expected, rtol=rtol, atol=1e-6)
-
-
-def test_boston_model_takes_raw_features_and_standardises_them_as_training_did(
-    project, files
-):
+def test_boston_predicts_prices_for_a_csv_of_raw_features(project, files):
     run = project.run_pipeline("boston_kfold", "--params", QUICK["boston_kfold"])
     version = registered_version(project, run)
     assert version.name == "boston_kfold"
+    assert version.aliases == ["champion"]  # the first version
     assert float(version.tags["test_mae"]) == pytest.approx(
         run.data.metrics["test_mae"]
     )
-    assert run.info.run_name == "boston_kfold training.epochs=3,final_epochs=2"
 
     splits = project.path / "data/02_intermediate/boston_kfold"
     train, test = (pd.read_parquet(splits / f"{s}.parquet") for s in ("train", "test"))
     mean, std = train[BOSTON_FEATURES].mean(), train[BOSTON_FEATURES].std(ddof=0)
     readme_house = [0.1, 12.5, 7.9, 0, 0.52, 6.2, 65, 4.1, 5, 300, 18.5, 390, 12]
     raw = np.vstack([test[BOSTON_FEATURES].to_numpy()[:4], readme_house])
+    houses = pd.DataFrame(raw, columns=BOSTON_FEATURES)
+    houses.insert(0, "street", [f"street {i}" for i in range(len(houses))])  # ignored
+    houses.to_csv(predict_folder(project, "boston_kfold") / "houses.csv", index=False)
     standardised = ((raw - mean.to_numpy()) / std.to_numpy()).astype("float32")
-    expected = project.saved_model("boston_kfold").predict(standardised, verbose=0)
-    assert_served_predictions(project, run, raw.astype("float32"), expected, rtol=1e-4)
+    prices = project.saved_model("boston_kfold").predict(standardised, verbose=0)
 
-    prices = project.logged_model(run).predict(
-        test[BOSTON_FEATURES].to_numpy("float32")
+    prediction_run, table = predict(project, "boston_kfold")
+    assert list(table.columns) == ["input", "prediction"]
+    assert table["input"].tolist() == [f"houses.csv:{row}" for row in range(1, 6)]
+    assert_answers(table, pd.DataFrame({"prediction": prices.ravel()}))
+    assert_prediction_run(project, prediction_run, "boston_kfold", inputs=5)
+    assert_answers(
+        served(project, "models:/boston_kfold@champion", raw.tolist()),
+        table[["prediction"]],
     )
-    test_mae = np.mean(np.abs(np.asarray(prices).ravel() - test["MEDV"].to_numpy()))
-    assert test_mae == pytest.approx(run.data.metrics["test_mae"], rel=1e-5)
+    local = "boston_kfold_predict.model_uri=data/06_models/boston_kfold/model.keras"
+    _, from_file = predict(project, "boston_kfold", "--params", local)
+    assert_answers(from_file, table[["prediction"]])
+
+    # A worse second version does not take the alias.
+    worse = project.run_pipeline(
+        "boston_kfold",
+        "--params",
+        "boston_kfold.training.epochs=1,boston_kfold.final_epochs=1,"
+        "boston_kfold.model.compile.optimizer.learning_rate=0.000001",
+    )
+    assert worse.data.metrics["test_mae"] > run.data.metrics["test_mae"]
+    champion = project.mlflow().get_model_version_by_alias("boston_kfold", "champion")
+    assert champion.version == version.version
+    assert "boston_kfold champion stays version 1" in project.console
 
 
-def test_imdb_model_predicts_as_trained_on_the_multi_hot_reviews(project, files):
+def test_imdb_predicts_the_sentiment_of_review_files_as_of_their_token_ids(
+    project, files
+):
     run = project.run_pipeline("imdb", "--params", QUICK["imdb"])
+    assert registered_version(project, run).tags["imdb.input"] == "token_ids"
     imdb = files["imdb"]
-    vectors = reference.multi_hot(
-        reference.keras_sequences(imdb["x_test"], NUM_WORDS), NUM_WORDS
+    texts = {f"review_{i}.txt": words_of(imdb["x_test"][i]) for i in range(3)}
+    texts["shouting.txt"] = "W3 and W5!<br /><br />w7, w9... (w11)\n"
+    write_texts(predict_folder(project, "imdb"), texts)
+    # Keras' tokenizer: "and" and "br" are not in the word index: oov_char (2).
+    shouting = [1, 3 + 3, 2, 5 + 3, 2, 2, 7 + 3, 9 + 3, 11 + 3]
+    # In file-name order: review_0..2, shouting.
+    sequences = [*reference.keras_sequences(imdb["x_test"][:3], NUM_WORDS), shouting]
+    outputs = project.saved_model("imdb").predict(
+        reference.multi_hot(sequences, NUM_WORDS), verbose=0
     )
-    expected = project.saved_model("imdb").predict(vectors[:4], verbose=0)
-    assert_served_predictions(project, run, vectors[:4], expected)
+    expected = class_answers(outputs, ["negative", "positive"])
 
-    positive = np.asarray(project.logged_model(run).predict(vectors)).ravel() > 0.5
-    accuracy = np.mean(positive == imdb["y_test"].astype(bool))
-    assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-6)
+    prediction_run, table = predict(project, "imdb")
+    assert table["input"].tolist() == sorted(texts)
+    assert_answers(table, expected)
+    assert_prediction_run(project, prediction_run, "imdb", inputs=4)
+    ordered = [texts[name] for name in sorted(texts)]
+    assert_answers(served(project, "models:/imdb@champion", ordered), table)
 
 
-def test_imdb_raw_text_model_reads_reviews_as_its_words(project, files):
+def test_imdb_raw_text_model_has_its_own_files_and_reads_reviews_as_its_words(
+    project, files
+):
     run = project.run_pipeline("imdb", "--env=raw_text", "--params", RAW_TEXT_QUICK)
-    assert registered_version(project, run).name == "imdb"
-    texts = [
-        "A wonderful film, great acting!",
-        "Awful and BORING.<br /><br />A waste of a plot...",
-        "Superb; moving - I loved it (really)",
-        "words the model never saw",
-    ]
-    trained = project.saved_model("imdb")
+    version = registered_version(project, run)
+    assert (version.name, version.tags["imdb.input"]) == ("imdb", "raw_text")
+    trained_file = project.path / "data/06_models/imdb/raw_text/model.keras"
+    texts = {
+        "a.txt": "A wonderful film, great acting!",
+        "b.txt": "Awful and BORING.<br /><br />A waste of a plot...",
+        "c.txt": "Superb; moving - I loved it (really)",
+        "d.txt": "words the model never saw",
+    }
+    write_texts(predict_folder(project, "imdb"), texts)
+    trained = keras.saving.load_model(trained_file)
     vectorizer, *dense = trained.layers
     vocabulary = vectorizer.get_vocabulary()
     words = keras.Sequential([keras.Input((len(vocabulary),)), *dense])
-    expected = words.predict(reference.text_multi_hot(texts, vocabulary), verbose=0)
-    assert_served_predictions(project, run, np.array(texts, dtype=object), expected)
+    outputs = words.predict(
+        reference.text_multi_hot(list(texts.values()), vocabulary), verbose=0
+    )
+    expected = class_answers(outputs, ["negative", "positive"])
 
-    tests = {
-        name: text
-        for name, text in files["reviews"].items()
-        if name.startswith("aclImdb/test/")
-    }
-    outputs = project.logged_model(run).predict(np.array(list(tests.values()), object))
-    positive = np.asarray(outputs).ravel() > 0.5
-    truth = np.array(["/pos/" in name for name in tests])
-    accuracy = np.mean(positive == truth)
-    assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-6)
+    model_uri = f"models:/imdb/{version.version}"
+    _, table = predict(
+        project, "imdb", "--params", f"imdb_predict.model_uri={model_uri}"
+    )
+    assert_answers(table, expected)
+    assert_answers(served(project, model_uri, list(texts.values())), expected)
+    local = f"imdb_predict.model_uri={trained_file}"
+    _, from_file = predict(project, "imdb", "--env=raw_text", "--params", local)
+    assert_answers(from_file, expected)
 
 
-def test_reuters_model_predicts_as_trained_on_the_multi_hot_newswires(project, files):
+def test_reuters_predicts_topics_and_the_top_3_of_newswire_files(project, files):
     run = project.run_pipeline("reuters", "--params", QUICK["reuters"])
+    assert registered_version(project, run).aliases == ["champion"]
     reuters = files["reuters"]
-    _, (x_test, y_test) = reference.reuters_split(reuters["x"], reuters["y"])
+    _, (x_test, _) = reference.reuters_split(reuters["x"], reuters["y"])
+    texts = {f"wire_{i}.txt": words_of(x_test[i]).upper() + "." for i in range(3)}
+    write_texts(predict_folder(project, "reuters"), texts)
     vectors = reference.multi_hot(
-        reference.keras_sequences(x_test, NUM_WORDS), NUM_WORDS
+        reference.keras_sequences(x_test[:3], NUM_WORDS), NUM_WORDS
     )
-    expected = project.saved_model("reuters").predict(vectors[:3], verbose=0)
-    assert_served_predictions(project, run, vectors[:3], expected)
-
-    topics = np.asarray(project.logged_model(run).predict(vectors)).argmax(axis=1)
-    accuracy = np.mean(topics == y_test)
-    assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-6)
-
-
-def test_mnist_model_predicts_as_trained_on_images_scaled_to_one(project, files):
-    run = project.run_pipeline("mnist", "--params", QUICK["mnist"])
-    mnist = files["mnist"]
-    images = (mnist["x_test"] / np.float32(255))[..., np.newaxis]
-    expected = project.saved_model("mnist").predict(images[:2], verbose=0)
-    assert_served_predictions(project, run, images[:2], expected)
-
-    digits = np.asarray(project.logged_model(run).predict(images)).argmax(axis=1)
-    accuracy = np.mean(digits == mnist["y_test"])
-    assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-6)
-
-
-def test_scratch_cnn_model_takes_raw_images_as_zhous_network_does(project, files):
-    run = project.run_pipeline("scratch_cnn", "--params", QUICK["scratch_cnn"])
-    weights = json.loads(
-        (project.path / "data/06_models/scratch_cnn/weights.json").read_text()
+    outputs = project.saved_model("reuters").predict(vectors, verbose=0)
+    conf = yaml.safe_load(
+        (project.path / "conf/base/parameters_reuters.yml").read_text()
     )
-    mnist = files["mnist"]
-    raw = mnist["x_test"][:40].astype(np.float64)
-    expected = reference.zhou_probabilities(weights, raw[:3])
-    assert_served_predictions(project, run, raw[:3], expected)
+    names = conf["reuters"]["class_names"]
+    expected = class_answers(outputs, names)
+    top = np.argsort(-outputs, axis=1)[:, :3]
+    expected["top_3"] = [
+        "; ".join(f"{names[i]}={row[i]:.4f}" for i in order)
+        for row, order in zip(outputs, top, strict=True)
+    ]
 
-    digits = np.asarray(project.logged_model(run).predict(raw)).argmax(axis=1)
-    accuracy = np.mean(digits == mnist["y_test"][:40])
-    assert accuracy == pytest.approx(run.data.metrics["test_accuracy"], abs=1e-6)
+    prediction_run, table = predict(project, "reuters")
+    assert_answers(table, expected)
+    assert_prediction_run(project, prediction_run, "reuters", inputs=3)
+    assert_answers(
+        served(project, "models:/reuters@champion", list(texts.values())), table
+    )

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from keras_classics.core import plots
 from keras_classics.core.parameters import check_validation_samples
+from keras_classics.core.preparation import Preparation
 from keras_classics.core.servable import ServableModel
 from keras_classics.core.vectorize import MultiHotRows
 
@@ -308,12 +309,28 @@ def learning_curves(curve: dict[str, Any]) -> tuple[Figure, Figure]:
     return figure("loss"), figure("accuracy")
 
 
-def package_model(model, x_test) -> ServableModel:
-    """The final model, with two test inputs (dense, as served) as MLflow's example."""
-    example = _rows(x_test, slice(0, 2))
+def package_model(
+    model,
+    preparation: dict[str, Any],
+    raw_examples,
+    *,
+    registered_model_name: str | None = None,
+) -> ServableModel:
+    """The final model served with its preparation, so that it takes raw inputs; two
+    raw test inputs are MLflow's example."""
+    examples = raw_examples[:2]
+    if isinstance(examples, list | tuple) or examples.dtype.kind in "OUS":
+        examples = np.array(list(examples), dtype=object)
+    elif examples.dtype.kind in "ui":  # pixels: served as numbers, ints or floats
+        examples = examples.astype(np.float64)
     return ServableModel(
-        model, example.to_dense() if isinstance(example, MultiHotRows) else example
+        model, Preparation.from_dict(preparation), examples, registered_model_name
     )
+
+
+def first_test_images(images: dict[str, np.ndarray]) -> np.ndarray:
+    """A few raw test images (0-255), as a person sends them."""
+    return images["x_test"][:2]
 
 
 def _holdout(validation_samples: int) -> tuple[slice, slice]:

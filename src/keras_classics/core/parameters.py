@@ -358,3 +358,10 @@ class HoldoutParameters(Section):
     training: TrainingSpec
     final_epochs: FinalEpochs
     final: FinalSpec
+
+
+class PredictParameters(Section):
+    """``<name>_predict``: the model to predict with, when not the catalog's default
+    (``models:/<name>@champion``); the catalog reads it (catalog_predict.yml)."""
+
+    model_uri: str | None = None

@@ -1,18 +1,24 @@
-"""What a node hands to MLflow to log and register: a trained model and real inputs."""
+"""What a node hands to MLflow to log and register: a trained model, how raw inputs
+are prepared for it, and a few raw inputs that show how to call it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import keras
     import numpy as np
+
+    from keras_classics.core.preparation import Preparation
 
 
 @dataclass(frozen=True)
 class ServableModel:
-    """A trained model and a few real inputs that show how to call it."""
+    """A trained model (a ``keras.Model``, or the scratch CNN's weights), its
+    ``Preparation`` and raw inputs as MLflow's input example; registered under
+    ``registered_model_name`` when given, else the catalog's name."""
 
-    model: keras.Model
+    model: Any
+    preparation: Preparation
     input_example: np.ndarray
+    registered_model_name: str | None = None

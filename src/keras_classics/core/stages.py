@@ -22,7 +22,7 @@ from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline, node
 
-from keras_classics.core import classifier, nodes
+from keras_classics.core import classifier, nodes, prediction
 
 INGEST, PREPARE, BUILD, TRAIN, EVALUATE, REPORT = STAGES = (
     "ingest",
@@ -223,15 +223,41 @@ def learning_curves(curve: str = "curve") -> Pipeline:
 
 
 def package_model(
-    func: Callable = nodes.package_model, inputs: Sequence[str] = ("model", "x_test")
+    raw_examples: str,
+    func: Callable = nodes.package_model,
+    inputs: Sequence[str] = ("model", "preparation"),
 ) -> Pipeline:
-    """The model MLflow logs and registers (``mlflow_model``), taking raw inputs."""
+    """The model MLflow logs and registers (``mlflow_model``), served with its
+    ``preparation`` (saved beside ``model``: ``preparation.json``) so that it takes
+    raw inputs (``raw_examples``: a few)."""
     return _stage(
         func,
-        inputs=list(inputs),
+        inputs=[*inputs, raw_examples],
         outputs="mlflow_model",
         name="package_model",
         stage=REPORT,
+    )
+
+
+def predict(
+    collect: Callable, inputs: Sequence[str] = ("inputs",), model: str = "model"
+) -> Pipeline:
+    """A batch-prediction pipeline: a person's files (``inputs``, read by ``collect``)
+    answered by ``model`` (``predictions``, and the count of inputs in
+    ``mlflow_metrics``)."""
+    return Pipeline(
+        [
+            node(
+                collect, list(inputs), "raw_inputs", name="collect_inputs", tags=INGEST
+            ),
+            node(
+                prediction.predict,
+                inputs=[model, "raw_inputs"],
+                outputs=["predictions", "mlflow_metrics"],
+                name="predict",
+                tags=EVALUATE,
+            ),
+        ]
     )
 
 

@@ -16,6 +16,15 @@ PIPELINES = sorted(
 )
 
 
+PREDICT = "_predict"  # <name>_predict: the batch predictions of pipeline <name>
+
+
+def trained_pipeline(name: str) -> str | None:
+    """``imdb`` for ``imdb_predict``; None for a name that is no prediction pipeline."""
+    base = name.removesuffix(PREDICT)
+    return base if base != name and base in PIPELINES else None
+
+
 def pipeline_module(name: str) -> ModuleType:
     """``keras_classics.pipelines.<name>.pipeline``."""
     return importlib.import_module(f"{__name__}.{name}.pipeline")

@@ -8,7 +8,6 @@ the mean of its per-image gradients, so ``batch_size=1`` is Zhou's per-image SGD
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,14 +21,6 @@ CLASSES = 10
 def scale(images: np.ndarray) -> np.ndarray:
     """Raw pixels 0..255 -> float64 in [-0.5, 0.5], as Zhou's ``image / 255 - 0.5``."""
     return np.asarray(images) / 255 - 0.5
-
-
-@dataclass(frozen=True)
-class ServableWeights:
-    """Trained weights (``ScratchCNN.get_weights()``) and a few raw test images."""
-
-    weights: dict[str, np.ndarray]
-    input_example: np.ndarray
 
 
 class ScratchCNN:

@@ -63,8 +63,10 @@ def test_plot_metrics_json_and_model_are_logged_and_saved(project, sequential_ru
 
     model = project.logged_model(sequential_run)
     assert model.metadata.get_input_schema().inputs[0].shape == (-1, 13)
-    raw_houses = np.tile(np.linspace(0.5, 300, 13, dtype="float32"), (3, 1))
-    assert np.asarray(model.predict(raw_houses)).shape == (3, 1)
+    raw_houses = np.tile(np.linspace(0.5, 300, 13), (3, 1))
+    prices = model.predict(raw_houses)  # one price per house, in MEDV's $1000s
+    assert list(prices.columns) == ["prediction"]
+    assert len(prices) == 3 and prices["prediction"].nunique() == 1
 
     reports = project.path / "data" / "08_reporting" / "boston_kfold"
     assert (reports / "fold_scores.csv").read_text().splitlines()[0].startswith("fold,")

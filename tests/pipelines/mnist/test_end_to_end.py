@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from PIL import Image
 
-from tests.project import Project, assert_console_for_people, needs_real_data
+from tests.project import (
+    REAL_DATASETS,
+    Project,
+    assert_console_for_people,
+    needs_real_data,
+)
 from tests.synthetic import digit_like_images, sha256, write_idx_gz, write_mnist_npz
 
 TRAIN_IMAGES, EPOCHS = 300, 4
@@ -90,17 +97,46 @@ def test_fashion_mnist_from_its_idx_files(project):
         (project.path / "conf/local/parameters_mnist.yml").unlink()
     assert run.data.params["mnist.dataset"] == "fashion_mnist"
     assert run.info.status == "FINISHED"
-    # The model's input example is the first two test images: Fashion-MNIST's.
-    example = np.asarray(project.logged_model(run).input_example)
+    # Fashion-MNIST's own registered model; its input example is the first two raw
+    # test images, and it answers with the class names.
+    version = project.mlflow().get_model_version_by_alias("fashion_mnist", "champion")
+    assert version.run_id == run.info.run_id
+    model = project.logged_model(run)
+    example = np.asarray(model.input_example)
     fashion_images, _ = FASHION["t10k"]
-    np.testing.assert_array_equal(example[..., 0], fashion_images[:2] / np.float32(255))
+    np.testing.assert_array_equal(example, fashion_images[:2])
+    names = set(model.predict(example)["prediction"])
+    assert names <= {
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    }
     assert run.data.metrics["test_accuracy"] >= 0.8
 
 
 @needs_real_data("mnist.npz")
 def test_the_books_accuracy_on_the_real_mnist(tmp_path):
-    run = Project.copy_of_repo(tmp_path).run_on_real_data("mnist")
+    project = Project.copy_of_repo(tmp_path)
+    run = project.run_on_real_data("mnist")
     assert run.data.metrics["test_accuracy"] >= 0.99
+
+    # The first 1,000 test digits written as PNG files, predicted by mnist_predict.
+    with np.load(REAL_DATASETS / "mnist.npz") as raw:
+        images, labels = raw["x_test"][:1000], raw["y_test"][:1000]
+    folder = project.raw / "predict" / "mnist"
+    folder.mkdir(parents=True)
+    for index, image in enumerate(images):
+        Image.fromarray(image, "L").save(folder / f"{index:04d}.png")
+    project.run_on_real_data("mnist_predict")
+    table = pd.read_csv(project.path / "data/07_model_output/mnist/predictions.csv")
+    assert np.mean(table["prediction"].to_numpy() == labels) >= 0.98
 
 
 def test_scratch_cnn_end_to_end(project):
@@ -125,6 +161,7 @@ def test_scratch_cnn_end_to_end(project):
         "confusion_matrix.png",
     } <= artifacts
     served = project.logged_model(run)
-    probabilities = np.asarray(served.predict(np.zeros((3, 28, 28))))
-    assert probabilities.shape == (3, 10)
-    np.testing.assert_allclose(probabilities.sum(axis=1), 1, rtol=1e-6)
+    answers = served.predict(np.zeros((3, 28, 28)))  # three blank images: one answer
+    assert answers["prediction"].nunique() == 1
+    assert answers["prediction"][0] in {str(digit) for digit in range(10)}
+    assert 0.1 <= answers["probability"][0] <= 1

@@ -70,8 +70,10 @@ def test_the_model_reads_flattened_pixels_scaled_to_one(project, run):
     assert model.input_shape == (None, 784)
     expected = model.predict(inputs, verbose=0)
 
-    served = np.asarray(project.logged_model(run).predict(inputs))
-    np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-6)
+    # The registered model takes the raw images and answers with the digit.
+    served = project.logged_model(run).predict(images.astype(np.float64))
+    assert served["prediction"].tolist() == [str(d) for d in expected.argmax(axis=1)]
+    np.testing.assert_allclose(served["probability"], expected.max(axis=1), rtol=1e-5)
     accuracy = float(np.mean(expected.argmax(axis=1) == labels))
     assert run.data.metrics["test_accuracy"] == pytest.approx(accuracy)
 

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import json
+import tarfile
 
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
 
-from tests.project import Project, assert_console_for_people, needs_real_data
+from keras_classics.core.vectorize import MultiHotRows
+from keras_classics.datasets import keras_semantics
+from tests.project import (
+    REAL_DATASETS,
+    REPO,
+    Project,
+    assert_console_for_people,
+    needs_real_data,
+)
 from tests.synthetic import (
     sha256,
     write_aclimdb_tar,
@@ -40,6 +52,7 @@ def project(tmp_path_factory) -> Project:
     project = Project.copy_of_repo(tmp_path_factory.mktemp("text"))
     write_sequences_npz(project.raw / "imdb.npz", IMDB_TRAIN, 60, VOCAB, kind="imdb")
     write_word_index(project.raw / "imdb_word_index.json", VOCAB)
+    write_word_index(project.raw / "reuters_word_index.json", VOCAB)
     write_sequences_npz(
         project.raw / "reuters.npz", REUTERS_SAMPLES - 40, 40, VOCAB, kind="reuters"
     )
@@ -51,6 +64,7 @@ def project(tmp_path_factory) -> Project:
                 "imdb.npz",
                 "imdb_word_index.json",
                 "reuters.npz",
+                "reuters_word_index.json",
                 "aclImdb_v1.tar.gz",
             )
         )
@@ -179,11 +193,31 @@ def test_reuters_refuses_a_loss_that_does_not_fit_the_labels(project):
     )
 
 
-@needs_real_data("reuters.npz")
+@needs_real_data("reuters.npz", "reuters_word_index.json")
 def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
-    run = Project.copy_of_repo(tmp_path).run_on_real_data("reuters")
+    project = Project.copy_of_repo(tmp_path)
+    run = project.run_on_real_data("reuters")
     assert run.data.metrics["test_accuracy"] >= 0.775
     assert 0.15 <= run.data.metrics["random_baseline_accuracy"] <= 0.22
+
+    # Every test newswire decoded to its words (the whole vocabulary) scores the same
+    # topic as its token ids did.
+    raw = dict(np.load(REAL_DATASETS / "reuters.npz", allow_pickle=True))
+    word_index = json.loads((REAL_DATASETS / "reuters_word_index.json").read_text())
+    _, (capped, _) = keras_semantics.reuters(raw, num_words=10000)
+    _, (every_word, _) = keras_semantics.reuters(raw, num_words=10**9)
+    folder = project.raw / "predict" / "reuters"
+    folder.mkdir(parents=True)
+    for index, sequence in enumerate(every_word):
+        text = keras_semantics.decode(sequence[1:], word_index)
+        (folder / f"{index:04d}.txt").write_text(text, encoding="utf-8")
+    project.run_on_real_data("reuters_predict")
+    table = pd.read_csv(project.path / "data/07_model_output/reuters/predictions.csv")
+    vectors = MultiHotRows.from_sequences(capped, 10000).to_dense()
+    topics = project.saved_model("reuters").predict(vectors, verbose=0).argmax(axis=1)
+    names = yaml.safe_load((REPO / "conf/base/parameters_reuters.yml").read_text())
+    expected = [names["reuters"]["class_names"][topic] for topic in topics]
+    assert table["prediction"].tolist() == expected
 
 
 @needs_real_data("imdb.npz", "aclImdb_v1.tar.gz")
@@ -192,6 +226,34 @@ def test_reuters_reaches_the_books_accuracy_on_the_real_data(tmp_path):
 )
 def test_imdb_reaches_the_books_accuracy_on_the_real_data(tmp_path, variant, minimum):
     args = ["--env=raw_text"] if variant == "raw_text" else []
-    run = Project.copy_of_repo(tmp_path).run_on_real_data("imdb", *args)
+    project = Project.copy_of_repo(tmp_path)
+    run = project.run_on_real_data("imdb", *args)
     assert run.data.params["imdb.input"] == variant
     assert run.data.metrics["test_accuracy"] >= minimum
+    if variant != "token_ids":
+        return
+    # Stanford's first 250 positive and first 250 negative test reviews, as written.
+    folder = project.raw / "predict" / "imdb"
+    folder.mkdir(parents=True)
+    truth = {}
+    with tarfile.open(REAL_DATASETS / "aclImdb_v1.tar.gz") as archive:
+        for label in ("pos", "neg"):
+            prefix = f"aclImdb/test/{label}/"
+            members = sorted(
+                (m for m in archive if m.name.startswith(prefix)), key=lambda m: m.name
+            )[:250]
+            for member in members:
+                name = f"{label}_{member.name.removeprefix(prefix)}"
+                text = archive.extractfile(member).read().decode("utf-8")
+                (folder / name).write_text(text, encoding="utf-8")
+                truth[name] = "positive" if label == "pos" else "negative"
+    project.run_on_real_data("imdb_predict")
+    table = pd.read_csv(project.path / "data/07_model_output/imdb/predictions.csv")
+    accuracy = np.mean(
+        [
+            truth[n] == p
+            for n, p in zip(table["input"], table["prediction"], strict=True)
+        ]
+    )
+    assert len(table) == 500
+    assert accuracy >= 0.85

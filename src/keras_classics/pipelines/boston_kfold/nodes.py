@@ -8,6 +8,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from keras_classics.core import plots
+from keras_classics.core.preparation import Preparation
 from keras_classics.core.servable import ServableModel
 from keras_classics.datasets import keras_semantics
 
@@ -64,27 +65,13 @@ def plot_validation_mae(smoothed_curve: pd.Series, k: int) -> Figure:
     )
 
 
-def package_model(
-    model, feature_stats: pd.DataFrame, test: pd.DataFrame
-) -> ServableModel:
-    """The model to serve: the training standardisation (a ``Normalization`` layer with
-    the training mean and variance) then the final model, so callers send raw feature
-    values; a few raw test rows are MLflow's input example."""
-    import keras
-
-    served = keras.Sequential(
-        [
-            keras.Input(shape=(len(feature_stats),), name="features"),
-            keras.layers.Normalization(
-                mean=feature_stats["mean"].to_numpy(),
-                variance=np.square(feature_stats["std"].to_numpy()),
-                name="standardise",
-            ),
-            model,
-        ],
-        name="boston_price",
+def package_model(model, preparation: dict, test: pd.DataFrame) -> ServableModel:
+    """The model to serve, with its preparation (the training standardisation), so
+    that callers send raw feature values; a few raw test rows are MLflow's example."""
+    prepared = Preparation.from_dict(preparation)
+    return ServableModel(
+        model, prepared, test[prepared.features].to_numpy("float64")[:5]
     )
-    return ServableModel(served, test[feature_stats.index].to_numpy("float32")[:5])
 
 
 def _table(x: np.ndarray, y: np.ndarray, columns: Columns) -> pd.DataFrame:

@@ -8,6 +8,8 @@ so that parallel or distributed runners train folds at once; it comes from conf/
 from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
+from keras_classics.core.prediction import collect_rows
+from keras_classics.core.preparation import feature_preparation
 from keras_classics.core.stages import INGEST, PREPARE, REPORT
 
 from . import nodes
@@ -52,10 +54,25 @@ def create_pipeline(k: int = 4, **kwargs) -> Pipeline:
                 name="plot_validation_mae",
                 tags=REPORT,
             ),
-            stages.package_model(
-                nodes.package_model, ["model", "feature_stats", "test"]
+            node(
+                feature_preparation,
+                inputs="feature_stats",
+                outputs="preparation",
+                name="describe_preparation",
+                tags=REPORT,
             ),
+            stages.package_model("test", nodes.package_model),
         ],
         namespace="boston_kfold",
         inputs={"boston_housing_raw"},
+    )
+
+
+def create_predict_pipeline(**kwargs) -> Pipeline:
+    """``boston_kfold_predict``: prices for the rows of a person's CSV files."""
+    features = "params:boston_kfold.columns.features"
+    return Pipeline(
+        stages.predict(collect_rows, ["inputs", features]),
+        namespace="boston_kfold_predict",
+        parameters={features},
     )

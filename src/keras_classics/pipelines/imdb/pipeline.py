@@ -3,12 +3,15 @@
 ``imdb.input`` decides the ingest and prepare nodes: ``token_ids`` (Keras' imdb.npz,
 as in the book) or ``raw_text`` (Stanford's review texts, vectorised by a
 ``TextVectorization`` layer inside the model, so that the saved model takes raw
-strings; ``kedro run --env=raw_text``).
+strings; ``kedro run --env=raw_text``). Either variant's served model takes texts;
+each version is tagged ``imdb.input`` in the registry.
 """
 
 from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
+from keras_classics.core.prediction import collect_texts
+from keras_classics.core.preparation import text_preparation, word_id_preparation
 from keras_classics.core.stages import INGEST, PREPARE, REPORT
 from keras_classics.core.vectorize import vectorize_splits
 
@@ -31,6 +34,13 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
                 tags=INGEST,
             )
         ]
+        preparation = node(
+            text_preparation,
+            inputs="params:class_names",
+            outputs="preparation",
+            name="describe_preparation",
+            tags=REPORT,
+        )
         report = node(
             nodes.review_report,
             inputs=["x_test", "y_test", "test_outputs", "params:decode"],
@@ -55,6 +65,13 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
                 tags=PREPARE,
             ),
         ]
+        preparation = node(
+            word_id_preparation,
+            inputs=["imdb_word_index", "params:load", "params:class_names"],
+            outputs="preparation",
+            name="describe_preparation",
+            tags=REPORT,
+        )
         report = node(
             nodes.decode_reviews,
             inputs=[
@@ -79,11 +96,24 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
             stages.learning_curves(),
             stages.confusion_matrix(),
             stages.collect_metrics("curve", "best", "final_result", "test_metrics"),
-            stages.package_model(),
             report,
+            preparation,
+            node(
+                nodes.review_texts,
+                inputs="decoded_reviews",
+                outputs="example_reviews",
+                name="example_reviews",
+                tags=REPORT,
+            ),
+            stages.package_model("example_reviews"),
         ],
         namespace="imdb",
         inputs={"aclimdb_raw"}
         if input == "raw_text"
         else {"imdb_raw", "imdb_word_index"},
     )
+
+
+def create_predict_pipeline(**kwargs) -> Pipeline:
+    """``imdb_predict``: the sentiment of each text file (either variant's model)."""
+    return Pipeline(stages.predict(collect_texts), namespace="imdb_predict")

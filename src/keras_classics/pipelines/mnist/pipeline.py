@@ -1,13 +1,17 @@
 """Wiring of the MNIST convnet pipeline.
 
 ``mnist.dataset`` decides the input: ``mnist`` (Keras' mnist.npz or the four IDX
-files, whichever is present) or ``fashion_mnist``.
+files, whichever is present) or ``fashion_mnist``, registered as a model of its own
+(``fashion_mnist``) and predicted with it by ``mnist_predict``.
 """
 
 from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
-from keras_classics.core.stages import PREPARE, REPORT
+from keras_classics.core.nodes import first_test_images, package_model
+from keras_classics.core.prediction import collect_images
+from keras_classics.core.preparation import image_preparation
+from keras_classics.core.stages import PREPARE, REPORT, bound
 
 from . import nodes
 
@@ -43,7 +47,25 @@ def create_pipeline(dataset: str = "mnist", **kwargs) -> Pipeline:
             stages.learning_curves(),
             stages.confusion_matrix(class_names),
             stages.collect_metrics("curve", "best", "final_result", "test_metrics"),
-            stages.package_model(),
+            node(
+                bound(image_preparation, scale=1 / 255, shape=[28, 28, 1]),
+                inputs=class_names,
+                outputs="preparation",
+                name="describe_preparation",
+                tags=REPORT,
+            ),
+            node(
+                first_test_images,
+                inputs=f"{dataset}_images",
+                outputs="example_images",
+                name="example_images",
+                tags=REPORT,
+            ),
+            stages.package_model(
+                "example_images",
+                # Fashion-MNIST's convnet is a registered model of its own.
+                bound(package_model, registered_model_name=dataset),
+            ),
             node(
                 nodes.labelled_test_images,
                 inputs=report_inputs,
@@ -61,4 +83,12 @@ def create_pipeline(dataset: str = "mnist", **kwargs) -> Pipeline:
         ],
         namespace="mnist",
         inputs={f"{dataset}_images"},
+    )
+
+
+def create_predict_pipeline(dataset: str = "mnist", **kwargs) -> Pipeline:
+    """``mnist_predict``: the class of each image file, by ``dataset``'s model."""
+    model = "model" if dataset == "mnist" else f"{dataset}_model"
+    return Pipeline(
+        stages.predict(collect_images, model=model), namespace="mnist_predict"
     )

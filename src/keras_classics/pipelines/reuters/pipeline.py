@@ -4,10 +4,14 @@ from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
 from keras_classics.core.classifier import class_report, encode_labels
-from keras_classics.core.stages import EVALUATE, INGEST, PREPARE, REPORT
+from keras_classics.core.prediction import collect_texts
+from keras_classics.core.preparation import word_id_preparation
+from keras_classics.core.stages import EVALUATE, INGEST, PREPARE, REPORT, bound
 from keras_classics.core.vectorize import vectorize_splits
 
 from . import nodes
+
+TOP_K = 3  # predictions.csv's top_3
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -61,7 +65,21 @@ def create_pipeline(**kwargs) -> Pipeline:
             stages.collect_metrics(
                 "curve", "best", "final_result", "test_metrics", "random_baseline"
             ),
-            stages.package_model(),
+            node(
+                bound(word_id_preparation, top_k=TOP_K),
+                inputs=["reuters_word_index", "params:load", "params:class_names"],
+                outputs="preparation",
+                name="describe_preparation",
+                tags=REPORT,
+            ),
+            node(
+                nodes.example_newswires,
+                inputs=["test_sequences", "reuters_word_index", "params:load"],
+                outputs="example_newswires",
+                name="example_newswires",
+                tags=REPORT,
+            ),
+            stages.package_model("example_newswires"),
             node(
                 class_report,
                 inputs=["y_test", "test_outputs", "params:class_names"],
@@ -71,5 +89,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
         ],
         namespace="reuters",
-        inputs={"reuters_raw"},
+        inputs={"reuters_raw", "reuters_word_index"},
     )
+
+
+def create_predict_pipeline(**kwargs) -> Pipeline:
+    """``reuters_predict``: the topic (and the top 3) of each newswire text file."""
+    return Pipeline(stages.predict(collect_texts), namespace="reuters_predict")

@@ -8,7 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from keras_classics.scratch.network import ScratchCNN, ServableWeights
+from keras_classics.core.preparation import Preparation
+from keras_classics.core.servable import ServableModel
+from keras_classics.scratch.network import ScratchCNN
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +92,8 @@ def weights_as_lists(weights: dict[str, np.ndarray]) -> dict[str, list]:
 
 
 def package_model(
-    weights: dict[str, np.ndarray], x_test: np.ndarray
-) -> ServableWeights:
-    """The weights with two raw test images as MLflow's input example."""
-    return ServableWeights(weights, x_test[:2])
+    weights: dict[str, np.ndarray], preparation: dict[str, Any], x_test: np.ndarray
+) -> ServableModel:
+    """The weights with their preparation, and two raw test images as MLflow's
+    example."""
+    return ServableModel(weights, Preparation.from_dict(preparation), x_test[:2])

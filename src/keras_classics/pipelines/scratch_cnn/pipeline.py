@@ -3,7 +3,9 @@
 from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
-from keras_classics.core.stages import EVALUATE, PREPARE, REPORT, TRAIN
+from keras_classics.core.prediction import collect_images
+from keras_classics.core.preparation import image_preparation
+from keras_classics.core.stages import EVALUATE, PREPARE, REPORT, TRAIN, bound
 
 from . import nodes
 
@@ -49,8 +51,22 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="save_weights",
                 tags=REPORT,
             ),
-            stages.package_model(nodes.package_model, ["trained_weights", "x_test"]),
+            node(
+                bound(image_preparation, scale=1.0, shape=[28, 28]),
+                inputs="params:class_names",
+                outputs="preparation",
+                name="describe_preparation",
+                tags=REPORT,
+            ),
+            stages.package_model(
+                "x_test", nodes.package_model, ["trained_weights", "preparation"]
+            ),
         ],
         namespace="scratch_cnn",
         inputs={"mnist_images"},
     )
+
+
+def create_predict_pipeline(**kwargs) -> Pipeline:
+    """``scratch_cnn_predict``: the digit of each image file, by Zhou's network."""
+    return Pipeline(stages.predict(collect_images), namespace="scratch_cnn_predict")
