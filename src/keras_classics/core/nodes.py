@@ -328,6 +328,21 @@ def package_model(
     )
 
 
+def decoded_examples(
+    test_sequences: np.ndarray, word_index: dict[str, int], load: dict[str, Any]
+) -> np.ndarray:
+    """The first test texts back in words, as a person sends them."""
+    from keras_classics.datasets import keras_semantics
+
+    return np.array(
+        [
+            keras_semantics.decode(sequence, word_index, index_from=load["index_from"])
+            for sequence in test_sequences[:2]
+        ],
+        dtype=object,
+    )
+
+
 def first_test_images(images: dict[str, np.ndarray]) -> np.ndarray:
     """A few raw test images (0-255), as a person sends them."""
     return images["x_test"][:2]

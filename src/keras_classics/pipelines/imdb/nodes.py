@@ -70,8 +70,3 @@ def review_report(
             "true_label": y_test[:count].astype(np.int64),
         }
     )
-
-
-def review_texts(decoded_reviews: pd.DataFrame) -> np.ndarray:
-    """The reviews of the report, as texts (the served model's input example)."""
-    return decoded_reviews["review"].to_numpy(dtype=object)

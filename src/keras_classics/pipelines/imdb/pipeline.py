@@ -10,6 +10,7 @@ each version is tagged ``imdb.input`` in the registry.
 from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
+from keras_classics.core.nodes import decoded_examples
 from keras_classics.core.prediction import collect_texts
 from keras_classics.core.preparation import text_preparation, word_id_preparation
 from keras_classics.core.stages import INGEST, PREPARE, REPORT
@@ -41,6 +42,7 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
             name="describe_preparation",
             tags=REPORT,
         )
+        examples, raw_examples = [], "x_test"  # the test texts themselves
         report = node(
             nodes.review_report,
             inputs=["x_test", "y_test", "test_outputs", "params:decode"],
@@ -72,6 +74,16 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
             name="describe_preparation",
             tags=REPORT,
         )
+        examples = [
+            node(
+                decoded_examples,
+                inputs=["test_sequences", "imdb_word_index", "params:load"],
+                outputs="example_reviews",
+                name="example_reviews",
+                tags=REPORT,
+            )
+        ]
+        raw_examples = "example_reviews"
         report = node(
             nodes.decode_reviews,
             inputs=[
@@ -98,14 +110,8 @@ def create_pipeline(input: str = "token_ids", **kwargs) -> Pipeline:  # noqa: A0
             stages.collect_metrics("curve", "best", "final_result", "test_metrics"),
             report,
             preparation,
-            node(
-                nodes.review_texts,
-                inputs="decoded_reviews",
-                outputs="example_reviews",
-                name="example_reviews",
-                tags=REPORT,
-            ),
-            stages.package_model("example_reviews"),
+            *examples,
+            stages.package_model(raw_examples),
         ],
         namespace="imdb",
         inputs={"aclimdb_raw"}

@@ -21,16 +21,3 @@ def random_baseline(test_topics: np.ndarray, seed: int) -> dict[str, float]:
     """Accuracy of a shuffled copy of the test labels (the book's random classifier)."""
     shuffled = np.random.default_rng(seed).permutation(test_topics)
     return {"random_baseline_accuracy": float(np.mean(shuffled == test_topics))}
-
-
-def example_newswires(
-    test_sequences: np.ndarray, word_index: dict[str, int], load: dict[str, Any]
-) -> np.ndarray:
-    """The first test newswires back in words (the served model's input example)."""
-    return np.array(
-        [
-            keras_semantics.decode(sequence, word_index, index_from=load["index_from"])
-            for sequence in test_sequences[:2]
-        ],
-        dtype=object,
-    )

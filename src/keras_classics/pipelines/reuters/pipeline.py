@@ -4,6 +4,7 @@ from kedro.pipeline import Pipeline, node
 
 from keras_classics.core import stages
 from keras_classics.core.classifier import class_report, encode_labels
+from keras_classics.core.nodes import decoded_examples
 from keras_classics.core.prediction import collect_texts
 from keras_classics.core.preparation import word_id_preparation
 from keras_classics.core.stages import EVALUATE, INGEST, PREPARE, REPORT, bound
@@ -73,7 +74,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 tags=REPORT,
             ),
             node(
-                nodes.example_newswires,
+                decoded_examples,
                 inputs=["test_sequences", "reuters_word_index", "params:load"],
                 outputs="example_newswires",
                 name="example_newswires",
