@@ -75,10 +75,9 @@ def assert_prediction_run(project: Project, run, model: str, inputs: int) -> Non
     inputs and its predictions file."""
     assert run.info.status == "FINISHED"
     champion = project.mlflow().get_model_version_by_alias(model, "champion")
-    assert run.data.tags["model_uri"].startswith(f"models:/{model}")
     assert run.data.tags["registered_model"] == model
-    if run.data.tags["model_uri"].endswith("@champion"):
-        assert run.data.tags["model_version"] == str(champion.version)
+    assert run.data.tags["model_uri"] == f"models:/{model}@champion"
+    assert run.data.tags["model_version"] == str(champion.version)
     assert run.data.metrics["inputs"] == inputs
     artifacts = {a.path for a in project.mlflow().list_artifacts(run.info.run_id)}
     assert "predictions.csv" in artifacts

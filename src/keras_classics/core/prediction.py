@@ -34,7 +34,7 @@ class RawInputs:
     """A person's inputs: their names (``predictions.csv``'s ``input``) and values."""
 
     names: list[str]
-    values: Any  # texts, (N, 28, 28) images, or (N, features) rows
+    values: np.ndarray  # texts, (N, 28, 28) images, or (N, features) rows
 
 
 def collect_texts(partitions: Partitions) -> RawInputs:
@@ -51,7 +51,7 @@ def collect_texts(partitions: Partitions) -> RawInputs:
             raise InputError(f"{name}: the text is empty; write one text per file")
         names.append(name)
         texts.append(text)
-    return RawInputs(names, texts)
+    return RawInputs(names, np.array(texts, dtype=object))  # as served
 
 
 def collect_images(partitions: Partitions) -> RawInputs:
@@ -163,13 +163,7 @@ def predict(model, inputs: RawInputs) -> tuple[pd.DataFrame, dict[str, float]]:
     """The answers for every input (``predictions.csv``: ``input``, then the answer's
     columns), and the count of inputs. ``model`` is a served model (MLflow's pyfunc)
     or a ``.keras`` file's ``LocalPredictor``: each prepares the inputs itself."""
-    values = inputs.values
-    if isinstance(values, list):  # texts
-        values = np.array(values, dtype=object)
-    if hasattr(model, "unwrap_python_model"):  # mlflow.pyfunc.PyFuncModel
-        answers = pd.DataFrame(model.predict(values))
-    else:
-        answers = model.predict(values, inputs.names)
+    answers = pd.DataFrame(model.predict(inputs.values))
     table = pd.concat(
         [pd.Series(inputs.names, name="input"), answers.reset_index(drop=True)], axis=1
     )

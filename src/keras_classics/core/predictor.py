@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.models import infer_signature
 
@@ -38,29 +37,13 @@ BATCH_SIZE = 512
 load_model = mlflow.pyfunc.load_model
 
 
-def predict(model, preparation: Preparation, values, names=None) -> pd.DataFrame:
+def predict(model, preparation: Preparation, values) -> pd.DataFrame:
     """Answers of a Keras ``model`` for raw ``values``."""
     from keras_classics.core import training  # noqa: PLC0415 (imports TensorFlow)
 
-    inputs = prepare(values, preparation, names)
+    inputs = prepare(values, preparation)
     outputs = training.predict(model, inputs, batch_size=BATCH_SIZE)
     return answers(outputs, preparation)
-
-
-def raw_values(model_input: Any, preparation: Preparation):
-    """What pyfunc hands ``predict`` (a DataFrame for texts and named columns, else an
-    array) as the values ``prepare`` takes."""
-    if isinstance(model_input, pd.DataFrame):
-        if preparation.kind == "features" and set(preparation.features) <= set(
-            model_input.columns
-        ):
-            return model_input[preparation.features].to_numpy()
-        if model_input.shape[1] == 1:
-            return model_input.iloc[:, 0].tolist()
-        return model_input.to_numpy()
-    if isinstance(model_input, np.ndarray) and model_input.dtype.kind in "OUS":
-        return model_input.reshape(-1).tolist()
-    return model_input
 
 
 class LocalPredictor:
@@ -71,8 +54,8 @@ class LocalPredictor:
         self.model = model
         self.preparation = preparation
 
-    def predict(self, values, names=None) -> pd.DataFrame:
-        return predict(self.model, self.preparation, values, names)
+    def predict(self, values) -> pd.DataFrame:
+        return predict(self.model, self.preparation, values)
 
 
 class KerasPredictor(mlflow.pyfunc.PythonModel):
@@ -87,9 +70,7 @@ class KerasPredictor(mlflow.pyfunc.PythonModel):
         )
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        return predict(
-            self.model, self.preparation, raw_values(model_input, self.preparation)
-        )
+        return predict(self.model, self.preparation, model_input)
 
 
 def log_model(servable: ServableModel, name: str, **kwargs: Any):

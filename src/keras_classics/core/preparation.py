@@ -131,10 +131,9 @@ def text_word_ids(text: str, preparation: Preparation) -> list[int]:
     return start + [i for i in ids if i is not None]
 
 
-def prepare(values: Sequence[Any] | np.ndarray, preparation: Preparation, names=None):
-    """Model inputs for raw ``values`` (features rows, texts or images); ``names``
-    (one per value) name a bad one in the error."""
-    names = [f"input {i}" for i in range(len(values))] if names is None else names
+def prepare(values: Sequence[Any] | np.ndarray, preparation: Preparation):
+    """Model inputs for raw ``values`` (features rows, texts or images); a bad value
+    is named by its position."""
     kind = preparation.kind
     if kind == "features":
         rows = np.asarray(values, dtype=np.float64)
@@ -147,7 +146,7 @@ def prepare(values: Sequence[Any] | np.ndarray, preparation: Preparation, names=
         if len(bad):
             row, column = bad[0]
             raise InputError(
-                f"{names[row]}: {preparation.features[column]} is {rows[row, column]}"
+                f"input {row}: {preparation.features[column]} is {rows[row, column]}"
                 ", not a number"
             )
         if preparation.mean:
@@ -155,7 +154,7 @@ def prepare(values: Sequence[Any] | np.ndarray, preparation: Preparation, names=
         return rows.astype(np.float32)
     if kind == "images":
         return _images(values, preparation)
-    texts = [_text(value, name) for value, name in zip(values, names, strict=True)]
+    texts = [_text(value, f"input {row}") for row, value in enumerate(values)]
     if kind == "texts":
         return np.array(texts, dtype=object)
     if kind == "word_ids":
@@ -177,6 +176,8 @@ def _images(values, preparation: Preparation) -> np.ndarray:
     ):
         raise InputError("image pixels must be numbers from 0 to 255")
     scaled = images * preparation.scale
+    # Scaled for a Keras model (float32, as trained); raw for the scratch CNN, whose
+    # NumPy arithmetic is float64.
     return scaled.reshape((len(images), *preparation.shape)).astype(
         np.float32 if preparation.scale != 1 else np.float64
     )
