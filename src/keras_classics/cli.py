@@ -24,6 +24,7 @@ from kedro.validation import ParameterValidationError
 from keras_classics.console import tensorflow_cpp_lines_dropped
 from keras_classics.core.parameters import ParameterError
 from keras_classics.core.preparation import InputError
+from keras_classics.tracking_store import TrackingStoreError
 
 
 @click.group(name="keras_classics")
@@ -45,5 +46,11 @@ def run(context: click.Context, /, **options: Any) -> None:
     # Kedro's check of node parameters typed with pydantic models, and the project's:
     # the message says it all, no traceback.
     # A prediction input that can't be read or prepared: named, with what is wrong.
-    except (ParameterValidationError, ParameterError, InputError) as error:
+    # A tracking store that does not answer or is not MLflow's: named, where from.
+    except (
+        ParameterValidationError,
+        ParameterError,
+        InputError,
+        TrackingStoreError,
+    ) as error:
         raise click.ClickException(str(error)) from None

@@ -36,6 +36,7 @@ from keras_classics.hooks import (
     run_name,
 )
 from keras_classics.sweeps import VARIANT_TAG
+from keras_classics.tracking_store import check_store, uri_source
 
 # MLflow's experiment kind: its UI opens these experiments in the model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -250,7 +251,15 @@ class RunTracking(MlflowHook):
         self._sweeps = configured_sweeps(context.config_loader)
         self._champions = _champion_rules(context.config_loader)
         self.run_id = None
-        with store_lock(mlflow_yml["server"]["mlflow_tracking_uri"]):
+        server = mlflow_yml["server"]
+        for role, uri in (
+            ("tracking", server["mlflow_tracking_uri"]),
+            ("registry", server.get("mlflow_registry_uri")),
+        ):
+            if uri:
+                source = uri_source(uri, context.config_loader.conf_source, context.env)
+                check_store(uri, source=source, role=role)
+        with store_lock(server["mlflow_tracking_uri"]):
             super().after_context_created(context)
 
     def before_pipeline_run(
