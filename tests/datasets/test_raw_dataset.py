@@ -3,9 +3,13 @@
 import contextlib
 import gzip
 import hashlib
+import json
 import logging
+import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -16,6 +20,7 @@ from kedro.io import DatasetError
 
 from keras_classics.console import STDERR_TERMINAL_ENV
 from keras_classics.datasets import DatasetUnavailableError, KerasRawDataset
+from keras_classics.datasets.download import part_path
 from tests.synthetic import (
     digit_like_images,
     md5,
@@ -37,6 +42,17 @@ FAST = {"timeout": 2, "retries": 2, "backoff": 0.01}
 RAW = Path("data/01_raw")
 IMAGES = "t10k-images-idx3-ubyte.gz"
 IMAGES_STRUCTURE = {"idx": {"kind": "images", "dims": [None, 28, 28]}}
+# Loads argv[1] from argv[2] (structure argv[3]), as a `kedro run` would.
+LOAD_IN_A_SUBPROCESS = """
+import json, sys
+from keras_classics.datasets import KerasRawDataset
+KerasRawDataset(
+    filepath=sys.argv[1],
+    urls=[sys.argv[2]],
+    structure=json.loads(sys.argv[3]),
+    download={"timeout": 60, "retries": 0},
+).load()
+"""
 
 
 @pytest.fixture
@@ -272,6 +288,82 @@ class TestDownload:
         )
 
         assert dataset.load() == words
+
+    @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX only")
+    def test_next_download_removes_the_part_file_of_a_killed_download(
+        self, http_server, tmp_path
+    ):
+        big = tmp_path / "big" / BOSTON
+        big.parent.mkdir()
+        write_boston_npz(big, n=8000)  # ~900 kB: half of it is several chunks
+        body = big.read_bytes()
+        url = http_server.serve(BOSTON, body, stall=60)
+        folder = Path.cwd() / RAW
+        downloading = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                LOAD_IN_A_SUBPROCESS,
+                str(RAW / BOSTON),
+                url,
+                json.dumps(BOSTON_STRUCTURE),
+            ],
+            cwd=Path.cwd(),
+            stderr=subprocess.PIPE,
+        )
+        try:
+            part = wait_for_part_file(folder, downloading, min_size=1 << 16)
+        finally:
+            os.kill(downloading.pid, signal.SIGKILL)
+            downloading.wait()  # reaped: its PID names no process
+        assert downloading.returncode == -signal.SIGKILL
+
+        written = part.read_bytes()
+        assert 1 << 16 <= len(written) <= len(body) // 2
+        assert body.startswith(written)
+        assert files_under(folder) == [part.name]
+
+        http_server.serve(BOSTON, body)  # the server is fine again
+        data = boston_dataset(urls=[url], file_hash=sha256(big)).load()
+
+        np.testing.assert_array_equal(data["x"], np.load(big)["x"])
+        assert sha256(RAW / BOSTON) == sha256(big)
+        assert not part.exists()
+        assert files_under(folder) == [BOSTON]
+        assert http_server.hits[BOSTON] == 2
+
+    def test_next_download_leaves_part_files_of_live_processes_alone(
+        self, http_server, boston_file
+    ):
+        target = Path.cwd() / RAW / BOSTON
+        target.parent.mkdir(parents=True)
+        sleeping = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"]
+        )
+        try:
+            finished = subprocess.Popen([sys.executable, "-c", ""])
+            finished.wait()  # reaped: its PID names no process (and is not sleeping's)
+            dead = part_path(target, finished.pid)
+            live = part_path(target, sleeping.pid)
+            own = part_path(target, os.getpid())
+            other_target = part_path(target.with_name("other.npz"), finished.pid)
+            for number, path in enumerate((dead, live, own, other_target)):
+                path.write_bytes(f"half a download {number}".encode())
+            url = http_server.serve(BOSTON, boston_file.read_bytes())
+
+            data = boston_dataset(urls=[url], file_hash=sha256(boston_file)).load()
+
+            left = files_under(target.parent)
+            assert sleeping.poll() is None  # still alive while the download ran
+        finally:
+            sleeping.kill()
+            sleeping.wait()
+        assert data["x"].shape == (60, 13)
+        assert sha256(target) == sha256(boston_file)
+        assert left == sorted(path.name for path in (target, live, own, other_target))
+        assert live.read_bytes() == b"half a download 1"
+        assert own.read_bytes() == b"half a download 2"
+        assert other_target.read_bytes() == b"half a download 3"
 
 
 class TestLocalSources:
@@ -603,6 +695,23 @@ class FolderWatcher:
         self._done.set()
         self._thread.join()
         return self.seen
+
+
+def wait_for_part_file(
+    folder: Path, process: subprocess.Popen, min_size: int, timeout: float = 60
+) -> Path:
+    """The ``.part`` file ``process`` downloads into, once it holds ``min_size``
+    bytes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"the download ended early: {process.stderr.read().decode()}")
+        for part in folder.glob(f".{BOSTON}.{process.pid}.*.part"):
+            with contextlib.suppress(FileNotFoundError):
+                if part.stat().st_size >= min_size:
+                    return part
+        time.sleep(0.02)
+    pytest.fail(f"no .part file of {min_size} bytes in {folder} after {timeout} s")
 
 
 def md5_of_content(path: Path) -> str:

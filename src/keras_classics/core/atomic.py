@@ -10,7 +10,9 @@ target holds the previous complete file or the new one.
 A failed save removes its partial file. One left by a killed process (whose PID is
 no longer alive) is removed by the next save of the same target; partial files of
 live processes are left alone, as two runs may write the same target at once (the
-last rename wins).
+last rename wins). Downloads (``keras_classics.datasets.download``) clean up their
+temporary files the same way, with ``remove_files_of_dead_processes`` and
+``pid_alive``.
 """
 
 from __future__ import annotations
@@ -84,16 +86,36 @@ def partial_path(target: Path, pid: int) -> Path:
 
 def _remove_stale_partials(target: Path) -> None:
     """Remove partial files of ``target`` left by processes no longer alive."""
-    pattern = re.compile(
-        rf"\.{re.escape(target.stem)}\.(\d+)\.partial{re.escape(target.suffix)}"
+    remove_files_of_dead_processes(
+        target.parent,
+        re.compile(
+            rf"\.{re.escape(target.stem)}\.(?P<pid>\d+)\.partial{re.escape(target.suffix)}"
+        ),
     )
-    for path in target.parent.iterdir():
+
+
+def remove_files_of_dead_processes(folder: Path, pattern: re.Pattern[str]) -> None:
+    """Remove the files in ``folder`` whose names match ``pattern`` in full and whose
+    ``pid`` group names a process no longer alive. Files of live processes, and
+    every file of a missing folder, are left alone."""
+    try:
+        paths = list(folder.iterdir())
+    except FileNotFoundError:
+        return
+    for path in paths:
         match = pattern.fullmatch(path.name)
-        if match and not _alive(int(match[1])):
-            path.unlink(missing_ok=True)
+        if match and not pid_alive(int(match["pid"])):
+            path.unlink(missing_ok=True)  # another process may be removing it too
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (or is a zombie not yet reaped).
+
+    On Windows ``os.kill(pid, 0)`` would send Ctrl-C rather than check, so the
+    process is opened and its exit code read instead.
+    """
+    if os.name == "nt":
+        return _windows_pid_alive(pid)
     try:
         os.kill(pid, 0)  # POSIX: signal 0 checks the PID exists, sends nothing
     except ProcessLookupError:
@@ -101,6 +123,28 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         pass
     return True
+
+
+def _windows_pid_alive(pid: int) -> bool:
+    import ctypes  # noqa: PLC0415 (Windows only)
+    from ctypes import wintypes  # noqa: PLC0415
+
+    query_limited_information, still_active, access_denied = 0x1000, 259, 5
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.argtypes = (wintypes.DWORD, wintypes.BOOL, wintypes.DWORD)
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.GetExitCodeProcess.argtypes = (wintypes.HANDLE, wintypes.LPDWORD)
+    kernel32.CloseHandle.argtypes = (wintypes.HANDLE,)
+    handle = kernel32.OpenProcess(query_limited_information, False, pid)
+    if not handle:  # no such process, or another user's
+        return ctypes.get_last_error() == access_denied
+    try:
+        code = wintypes.DWORD()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return True
+        return code.value == still_active
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _fsync(path: Path) -> None:

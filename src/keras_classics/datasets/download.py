@@ -2,6 +2,8 @@
 
 import http.client
 import logging
+import os
+import re
 import secrets
 import socket
 import time
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from keras_classics.console import stderr_is_terminal
+from keras_classics.core.atomic import remove_files_of_dead_processes
 
 logger = logging.getLogger(__name__)
 
@@ -66,17 +69,36 @@ def downloaded(url: str, destination: Path, options: DownloadOptions) -> Iterato
     """Download ``url`` to a hidden temporary file beside ``destination``.
 
     The folder is created once the server answers. The temporary file is
-    removed on leaving the block, whatever happens, unless it was moved away.
+    removed on leaving the block, whatever happens, unless it was moved away. One
+    left by a killed process (``kill -9``) is removed by the next download of the
+    same ``destination``; those of live processes are left alone.
 
     Raises:
         DownloadError: Every attempt failed.
     """
-    part = destination.with_name(f".{destination.name}.{secrets.token_hex(6)}.part")
+    remove_files_of_dead_processes(destination.parent, _part_pattern(destination))
+    part = part_path(destination, os.getpid())
     try:
         _fetch_with_retries(url, part, options)
         yield part
     finally:
         part.unlink(missing_ok=True)
+
+
+def part_path(destination: Path, pid: int) -> Path:
+    """A new hidden temporary file beside ``destination`` for a download by process
+    ``pid``: the PID tells a later download whether its writer is gone, a random
+    token keeps two downloads of one process apart."""
+    return destination.with_name(
+        f".{destination.name}.{pid}.{secrets.token_hex(6)}.part"
+    )
+
+
+def _part_pattern(destination: Path) -> re.Pattern[str]:
+    """The names ``part_path`` gives, with the PID as group ``pid``."""
+    return re.compile(
+        rf"\.{re.escape(destination.name)}\.(?P<pid>\d+)\.[0-9a-f]{{12}}\.part"
+    )
 
 
 def _fetch_with_retries(url: str, part: Path, options: DownloadOptions) -> None:
