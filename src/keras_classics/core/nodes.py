@@ -25,6 +25,7 @@ from keras_classics.core.parameters import check_validation_samples
 from keras_classics.core.preparation import Preparation
 from keras_classics.core.servable import ServableModel
 from keras_classics.core.vectorize import MultiHotRows
+from keras_classics.datasets import values
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +65,12 @@ def train_with_holdout(
 
     check_validation_samples(validation_samples, len(y_train))
     held_out, rest = _holdout(validation_samples)
+    values.check_batch(
+        len(y_train[rest]),
+        training_params["batch_size"],
+        "training set without the held-out samples",
+        "training.batch_size",
+    )
     result = training.timed_fit(
         models.scratch_model(architecture, seed=seed),
         _rows(x_train, rest),
@@ -88,16 +95,24 @@ def best_epoch(curve: dict[str, Any]) -> dict[str, float]:
     return {"best_epoch": best + 1, "best_val_accuracy": float(accuracy[best])}
 
 
-def split_folds(x_train: np.ndarray, k: int) -> tuple[dict[str, int], ...]:
+def split_folds(
+    x_train: np.ndarray, k: int, batch_size: int
+) -> tuple[dict[str, int], ...]:
     """The book's ``k`` validation slices of the training set, in order: one
     ``{"fold", "folds", "start", "stop"}`` per fold (the last samples of an uneven
-    split are trained on in every fold)."""
+    split are trained on in every fold). Each fold trains on at least a batch."""
     size = len(x_train) // k
     if size == 0:
         raise ValueError(
             f"There are {k} folds, but the training set has only {len(x_train)} "
             f"samples: use at most {len(x_train)} folds (parameter k)."
         )
+    values.check_batch(
+        len(x_train) - size,
+        batch_size,
+        f"training set of each of the {k} folds",
+        "training.batch_size",
+    )
     return tuple(
         {"fold": fold, "folds": k, "start": fold * size, "stop": (fold + 1) * size}
         for fold in range(k)
@@ -231,6 +246,9 @@ def train_final_model(  # noqa: PLR0913
     if data not in FINAL_DATA:
         raise ValueError(f"final.data is {data!r}; use one of {', '.join(FINAL_DATA)}.")
     rows = slice(None) if data == "all" else _holdout(validation_samples)[1]
+    values.check_batch(
+        len(y_train[rows]), batch_size, "final model's training set", "its batch_size"
+    )
     model = models.from_config(architecture, seed=seed + after_models)
     result = training.timed_fit(
         model,
@@ -241,7 +259,7 @@ def train_final_model(  # noqa: PLR0913
         seed=seed + after_models,
         progress="Final model",
     )
-    history = {f"final_{name}": values for name, values in result["history"].items()}
+    history = {f"final_{name}": series for name, series in result["history"].items()}
     return model, {"history": history, "seconds": result["seconds"]}
 
 

@@ -123,7 +123,10 @@ def kfold_training(k: int, score: str) -> Pipeline:
     return Pipeline(
         [
             node(
-                nodes.split_folds, ["x_train", "params:k"], splits, name="split_folds"
+                nodes.split_folds,
+                ["x_train", "params:k", "params:training.batch_size"],
+                splits,
+                name="split_folds",
             ),
             *folds,
             node(

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from keras_classics.datasets import values
+
 if TYPE_CHECKING:
     import tensorflow as tf
 
@@ -99,7 +101,17 @@ def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.Tensor:
 def vectorize_splits(
     train_sequences: np.ndarray, test_sequences: np.ndarray, num_words: int
 ) -> tuple[MultiHotRows, MultiHotRows]:
-    """Node: both splits' token-id sequences as multi-hot rows of ``num_words``."""
+    """Node: both splits' token-id sequences as multi-hot rows of ``num_words``; a token
+    id outside ``[0, num_words)`` is named with its split, row and position."""
+    for name, sequences in (("x_train", train_sequences), ("x_test", test_sequences)):
+        values.check_rows(sequences, name)
+        values.check_range(
+            np.asarray(sequences, dtype=object),
+            name,
+            0,
+            num_words - 1,
+            what=f"token ids (load.num_words is {num_words})",
+        )
     return (
         MultiHotRows.from_sequences(train_sequences, num_words),
         MultiHotRows.from_sequences(test_sequences, num_words),

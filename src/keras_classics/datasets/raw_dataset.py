@@ -19,6 +19,7 @@ from keras_classics.datasets.errors import (
     ChecksumMismatchError,
     CorruptFileError,
     DatasetUnavailableError,
+    DataValueError,
 )
 from keras_classics.datasets.structure import file_format, is_folder
 
@@ -245,7 +246,11 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
             )
         except CorruptFileError as exc:
             problem = f"{exc.problem} (file sha256 {digests['sha256']})"
-            raise CorruptFileError(path, problem) from exc
+            if checksum is None:  # accepted on its structure alone: not the file
+                raise CorruptFileError(path, problem) from exc
+            raise DataValueError(f"{problem}. {_chosen(checksum)}", path) from None
+        except DataValueError as exc:
+            raise DataValueError(f"{exc.problem}. {_chosen(checksum)}", path) from None
 
     def _fetch(self, url: str) -> tuple[RawData, str | None, LoadedFile]:
         with downloaded(url, self._filepath.absolute(), self._download_options) as part:
@@ -282,6 +287,16 @@ class KerasRawDataset(AbstractDataset[None, RawData]):
         relative = Path(self._subdir, name).as_posix()
         lines.append(f"Or set {MIRROR_ENV} to a folder holding {relative}.")
         return "\n".join(lines)
+
+
+def _chosen(checksum: str | None) -> str:
+    """What to do about a bad value in the local copy that was chosen."""
+    why = f"its checksum matched: {checksum}" if checksum else "the first one found"
+    return (
+        f"This copy is the one chosen ({why}), so no other copy is used in its "
+        "place: correct the file (and its line in SHA256SUMS), or move it away to "
+        "use a verified copy from the Keras cache, the mirror or a download"
+    )
 
 
 def _keras_cache() -> Path:

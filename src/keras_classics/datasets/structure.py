@@ -5,17 +5,20 @@ format::
 
     # .npz: the arrays it must hold (null = any length). Arrays named
     # x<suffix> and y<suffix> (x/y, x_train/y_train...) must have equal lengths.
+    # Their values: finite (no NaN or infinity; columns name them in errors), or
+    # whole numbers in a range (labels; for an array of sequences, each token id).
     structure:
       arrays:
-        x: {dtype: float64, shape: [null, 13]}
-        y: {dtype: float64, ndim: 1}
+        x: {dtype: float64, shape: [null, 13], finite: true, columns: [CRIM, ...]}
+        y: {dtype: int64, ndim: 1, range: [0, 45]}
 
     # .json: a non-empty mapping of words (str) to ranks (int)
     structure: {json: word_index}
 
-    # .gz: gzipped uint8 IDX; images are (N, rows, cols), labels (N,)
+    # .gz: gzipped uint8 IDX; images are (N, rows, cols), labels (N,) in a range
     structure:
       idx: {kind: images, dims: [null, 28, 28]}
+      idx: {kind: labels, dims: [null], range: [0, 9]}
 
     # .tar.gz / .tgz: IMDB reviews (aclImdb); reviews per split (null = any)
     structure:
@@ -27,7 +30,10 @@ format::
 
 Without ``structure``, an npz may hold any arrays, a json must be a word index,
 an IDX file may have any dimensions and an IMDB split any number of reviews.
-Each IMDB split must hold at least one review of each label.
+Each IMDB split must hold at least one review of each label; each array listed, at
+least one row. A wrong dtype or shape is a ``CorruptFileError``; a wrong value, a
+``DataValueError`` naming the array, row, column and value
+(``keras_classics.datasets.values``).
 """
 
 import json
@@ -38,7 +44,8 @@ from typing import Any, Protocol
 import numpy as np
 from kedro.io import DatasetError
 
-from keras_classics.datasets.errors import CorruptFileError
+from keras_classics.datasets import values
+from keras_classics.datasets.errors import CorruptFileError, DataValueError
 from keras_classics.datasets.idx import load_idx_gz
 from keras_classics.datasets.npz import load_npz
 from keras_classics.datasets.reviews import (
@@ -101,11 +108,31 @@ def is_folder(filepath: PurePath, structure: dict[str, Any] | None) -> bool:
 
 
 @dataclass(frozen=True)
+class ValueSpec:
+    """What an array's values must be: finite, or whole numbers in ``range``."""
+
+    finite: bool = False
+    range: tuple[int | None, int | None] | None = None
+    columns: tuple[str, ...] | None = None
+
+    def check(self, array: np.ndarray, name: str) -> None:
+        """Raise ``DataValueError`` (without the file) at the first bad value."""
+        values.check_rows(array, name)
+        if self.finite:
+            values.check_finite(array, name, self.columns)
+        if self.range is not None:
+            what = "token ids" if array.dtype == object else "labels"
+            values.check_range(array, name, *self.range, what=what)
+
+
+@dataclass(frozen=True)
 class ArraySpec:
-    """Expected dtype and shape (``None`` = any length) of one npz array."""
+    """Expected dtype and shape (``None`` = any length) of one npz array, and its
+    values."""
 
     dtype: np.dtype | None
     shape: Shape | None
+    values: ValueSpec = ValueSpec()
 
     def problem(self, array: np.ndarray) -> str | None:
         """Describe how ``array`` differs from this spec, or return ``None``."""
@@ -136,6 +163,8 @@ class NpzFormat:
                     f"{x_name!r} has {len(data[x_name])} rows but "
                     f"{y_name!r} has {len(data[y_name])}",
                 )
+        for name, spec in self.arrays.items():
+            _check_values(spec.values, data[name], name, path)
         return data
 
 
@@ -162,6 +191,7 @@ class IdxFormat:
     """A gzipped uint8 IDX file whose dimensions match ``dims``."""
 
     dims: Shape | None
+    values: ValueSpec = ValueSpec()
 
     def read(self, path: Path) -> np.ndarray:
         array = load_idx_gz(path)
@@ -169,7 +199,15 @@ class IdxFormat:
             raise CorruptFileError(
                 path, f"IDX shape {array.shape}, expected {_format_shape(self.dims)}"
             )
+        _check_values(self.values, array, path.name.split("-idx")[0], path)
         return array
+
+
+def _check_values(spec: ValueSpec, array: np.ndarray, name: str, path: Path) -> None:
+    try:
+        spec.check(array, name)
+    except DataValueError as error:
+        raise DataValueError(error.problem, path) from None
 
 
 @dataclass(frozen=True)
@@ -219,17 +257,18 @@ _IDX_KIND_NDIM = {"images": 3, "labels": 1}
 
 
 def _idx_format(spec: dict[str, Any]) -> IdxFormat:
-    _expect_keys(spec, {"kind", "dims"})
+    _expect_keys(spec, {"kind", "dims", "range"})
     kind = spec.get("kind")
     if kind is not None and kind not in _IDX_KIND_NDIM:
         raise ValueError(f"idx kind {kind!r} is not 'images' or 'labels'")
     dims = _shape(spec["dims"]) if spec.get("dims") is not None else None
+    value_spec = ValueSpec(range=_range(spec.get("range")))
     if kind is None:
-        return IdxFormat(dims)
+        return IdxFormat(dims, value_spec)
     ndim = _IDX_KIND_NDIM[kind]
     if dims is not None and len(dims) != ndim:
         raise ValueError(f"idx {kind} have {ndim} dims, got {list(dims)}")
-    return IdxFormat(dims or (None,) * ndim)
+    return IdxFormat(dims or (None,) * ndim, value_spec)
 
 
 def _array_specs(arrays: dict[str, dict[str, Any]]) -> dict[str, ArraySpec]:
@@ -239,7 +278,7 @@ def _array_specs(arrays: dict[str, dict[str, Any]]) -> dict[str, ArraySpec]:
 
 
 def _array_spec(name: str, spec: dict[str, Any]) -> ArraySpec:
-    _expect_keys(spec, {"dtype", "ndim", "shape"})
+    _expect_keys(spec, {"dtype", "ndim", "shape", "finite", "range", "columns"})
     dtype = np.dtype(spec["dtype"]) if spec.get("dtype") is not None else None
     shape = _shape(spec["shape"]) if spec.get("shape") is not None else None
     ndim = spec.get("ndim")
@@ -247,7 +286,32 @@ def _array_spec(name: str, spec: dict[str, Any]) -> ArraySpec:
         raise ValueError(f"array {name!r}: ndim {ndim} contradicts shape {shape}")
     if ndim is not None and shape is None:
         shape = (None,) * ndim
-    return ArraySpec(dtype, shape)
+    columns = spec.get("columns")
+    if columns is not None and (
+        shape is None or len(shape) != 2 or len(columns) != shape[1]
+    ):
+        raise ValueError(f"array {name!r}: columns need a shape [null, {len(columns)}]")
+    value_spec = ValueSpec(
+        finite=bool(spec.get("finite", False)),
+        range=_range(spec.get("range")),
+        columns=tuple(columns) if columns else None,
+    )
+    return ArraySpec(dtype, shape, value_spec)
+
+
+def _range(bounds: list[int | None] | None) -> tuple[int | None, int | None] | None:
+    if bounds is None:
+        return None
+    if not (
+        isinstance(bounds, list)
+        and len(bounds) == 2
+        and all(
+            b is None or (isinstance(b, int) and not isinstance(b, bool))
+            for b in bounds
+        )
+    ):
+        raise ValueError(f"range must be [low, high] (whole numbers or null): {bounds}")
+    return bounds[0], bounds[1]
 
 
 def _shape(dims: list[int | None]) -> Shape:

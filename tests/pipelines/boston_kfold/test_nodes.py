@@ -47,7 +47,7 @@ def test_standardisation_is_fitted_on_training_data_only():
 def test_every_fold_trains_a_fresh_model_on_the_rest_and_validates_on_its_slice():
     x = np.arange(20, dtype="float32").reshape(10, 2)
     y = np.arange(10, dtype="float32")
-    splits = stage_nodes.split_folds(x, 3)
+    splits = stage_nodes.split_folds(x, 3, 1)
     assert [(s["fold"], s["folds"], s["start"], s["stop"]) for s in splits] == [
         (0, 3, 0, 3),
         (1, 3, 3, 6),
@@ -65,7 +65,7 @@ def test_every_fold_trains_a_fresh_model_on_the_rest_and_validates_on_its_slice(
 def test_more_folds_than_samples_are_refused():
     x = np.zeros((3, 2), dtype="float32")
     with pytest.raises(ValueError, match="4 folds, but the training set has only 3"):
-        stage_nodes.split_folds(x, 4)
+        stage_nodes.split_folds(x, 4, 1)
 
 
 def test_summaries_and_auto_final_epochs():

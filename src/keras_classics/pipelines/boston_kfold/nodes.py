@@ -11,6 +11,7 @@ from keras_classics.core import plots
 from keras_classics.core.preparation import Preparation
 from keras_classics.core.servable import ServableModel
 from keras_classics.datasets import keras_semantics
+from keras_classics.datasets.errors import DataValueError
 
 # Kedro checks the parameters typed with these pydantic models before the run starts,
 # and hands the nodes the models.
@@ -28,8 +29,16 @@ def split_dataset(
 
 
 def fit_standardiser(train: pd.DataFrame, columns: Columns) -> pd.DataFrame:
-    """Per-feature mean and standard deviation, from the training data only."""
+    """Per-feature mean and standard deviation, from the training data only; a
+    feature of one value (standard deviation 0) can't be standardised."""
     features = train[columns.features]
+    constant = features.columns[features.std(ddof=0) == 0]
+    if len(constant):
+        raise DataValueError(
+            f"Feature {constant[0]} has one value ({features[constant[0]].iloc[0]}) "
+            f"in all {len(features)} training rows: standardising would divide by "
+            "its standard deviation, 0. Check the raw file (boston_housing_raw)."
+        )
     return pd.DataFrame(
         {"mean": features.mean(), "std": features.std(ddof=0)}
     ).rename_axis("feature")
