@@ -15,6 +15,7 @@ overrides Kedro's commands.)
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -22,8 +23,10 @@ from kedro.framework.cli.project import run as kedro_run
 from kedro.validation import ParameterValidationError
 
 from keras_classics.console import tensorflow_cpp_lines_dropped
+from keras_classics.core.errors import WorkerLostError
 from keras_classics.core.parameters import ParameterError
 from keras_classics.core.preparation import InputError
+from keras_classics.datasets.errors import DataValueError
 from keras_classics.tracking_store import TrackingStoreError
 
 
@@ -43,14 +46,44 @@ def run(context: click.Context, /, **options: Any) -> None:
     try:
         with tensorflow_cpp_lines_dropped():
             context.invoke(kedro_run, **options)
-    # Kedro's check of node parameters typed with pydantic models, and the project's:
-    # the message says it all, no traceback.
+    except Exception as error:
+        message = _message_for_people(error)
+        if message is None:
+            raise
+        raise click.ClickException(message) from None
+
+
+# Errors whose message says it all: shown as one line, without a traceback.
+SELF_EXPLAINED = (
+    # Kedro's check of node parameters typed with pydantic models, and the project's.
+    ParameterValidationError,
+    ParameterError,
     # A prediction input that can't be read or prepared: named, with what is wrong.
+    InputError,
     # A tracking store that does not answer or is not MLflow's: named, where from.
-    except (
-        ParameterValidationError,
-        ParameterError,
-        InputError,
-        TrackingStoreError,
-    ) as error:
-        raise click.ClickException(str(error)) from None
+    TrackingStoreError,
+    # A worker lost for good (DaskRunner): its address, the node, what to do.
+    WorkerLostError,
+)
+
+
+def _message_for_people(error: Exception) -> str | None:
+    """The one line to show for ``error``, or None for a traceback."""
+    if isinstance(error, SELF_EXPLAINED):
+        return str(error)
+    # A bad value in the data, as Kedro's catalog reports it (with the dataset's name).
+    if _caused_by(error, DataValueError):
+        return str(error)
+    if "mlflow" in sys.modules:  # a run started: the tracking server may have gone
+        from keras_classics.tracking_store import lost_server_message  # noqa: PLC0415
+
+        return lost_server_message(error)
+    return None
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    while error is not None:
+        if isinstance(error, kind):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -38,14 +39,28 @@ def sequential_run(project):
 def cluster(tmp_path_factory):
     """A ``dask scheduler`` and ``dask worker`` processes on 127.0.0.1, each in a folder
     of its own; yields the scheduler's address and the workers' logs."""
-    folder = tmp_path_factory.mktemp("dask")
+    with _cluster(tmp_path_factory.mktemp("dask")) as (address, workers):
+        yield address, [log for _, log in workers]
+
+
+@contextlib.contextmanager
+def _cluster(folder: Path, scheduler_env: dict[str, str] | None = None):
+    """The scheduler and ``WORKERS`` workers: the address, and each worker's process
+    (its nanny's group) and log."""
     port = str(free_port())
     address = f"tcp://127.0.0.1:{port}"
     local = ("--host", "127.0.0.1", "--no-dashboard")
     started = []
     try:
         started.append(
-            _start(folder / "scheduler", "scheduler", *local, "--port", port)
+            _start(
+                folder / "scheduler",
+                "scheduler",
+                *local,
+                "--port",
+                port,
+                env=scheduler_env,
+            )
         )
         for i in range(WORKERS):
             started.append(
@@ -55,13 +70,21 @@ def cluster(tmp_path_factory):
             )
         with Client(address, timeout=60) as client:
             client.wait_for_workers(WORKERS, timeout=120)
-        yield address, [folder / f"worker_{i}" / "log" for i in range(WORKERS)]
+        yield (
+            address,
+            [
+                (process, folder / f"worker_{i}" / "log")
+                for i, process in enumerate(started[1:])
+            ],
+        )
     finally:
         for process in started:
             stop_group(process)
 
 
-def _start(folder: Path, *args: str) -> subprocess.Popen:
+def _start(
+    folder: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     """``dask <args>`` in ``folder``, logging to ``folder/log``."""
     folder.mkdir()
     environment = {
@@ -69,6 +92,7 @@ def _start(folder: Path, *args: str) -> subprocess.Popen:
         for key, value in os.environ.items()
         if not key.startswith(("MLFLOW_", "KERAS_", "DASK_", "PYTEST_"))
     } | {"COLUMNS": "400", "TF_CPP_MIN_LOG_LEVEL": "2", "KEDRO_DISABLE_TELEMETRY": "1"}
+    environment |= env or {}
     with (folder / "log").open("w") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "dask", *args],
@@ -163,3 +187,85 @@ def test_a_failing_node_fails_the_run_and_its_mlflow_run_with_its_error(
     assert done.returncode != 0
     assert "Training diverged" in done.stdout + done.stderr
     assert run.info.status == "FAILED"
+
+
+# A worker lost mid-run (SIGKILL to the `dask worker` process and its nanny, as a
+# machine that goes away): Dask runs its task again on the other worker.
+
+# Long enough folds that the worker is killed while it trains one.
+SLOW_FOLDS = "boston_kfold.training.epochs=40,boston_kfold.final_epochs=2"
+RUNNING_FOLD = re.compile(r"Running node: train_fold: .* -> \[(boston_kfold\.fold_\d)")
+
+
+def _kill_a_worker_in_a_fold(workers) -> tuple[str, str]:
+    """Wait until a worker runs a fold, SIGKILL it (with its nanny); the fold, and the
+    log of the worker left."""
+
+    def running_fold():
+        for i, (_, log) in enumerate(workers):
+            if match := RUNNING_FOLD.search(log.read_text()):
+                return i, match[1]
+        return None
+
+    i, fold = wait_until(running_fold, 300, "a fold running on a worker")
+    os.killpg(workers[i][0].pid, signal.SIGKILL)
+    workers[i][0].wait(timeout=10)
+    return fold, workers[1 - i][1]
+
+
+def test_a_worker_lost_mid_run_its_fold_runs_on_the_other_and_the_run_finishes(
+    project, sequential_run, tmp_path
+):
+    before = {run.info.run_id for run in project.runs("boston_kfold")}
+    with _cluster(tmp_path) as (address, workers):
+        running = project.start(
+            "run",
+            "--pipeline=boston_kfold",
+            RUNNER,
+            "--params",
+            SLOW_FOLDS,
+            env={"DASK_SCHEDULER_ADDRESS": address},
+        )
+        fold, other_log = _kill_a_worker_in_a_fold(workers)
+        assert running.finish(timeout=600) == 0, running.output[-3000:]
+        # The lost fold ran again, on the worker left.
+        assert f"-> [{fold}_result]" in other_log.read_text()
+
+    (run,) = [r for r in project.runs("boston_kfold") if r.info.run_id not in before]
+    assert run.info.status == "FINISHED"
+    assert set(run.data.metrics) == set(sequential_run.data.metrics)
+    key = f"{fold.removeprefix('boston_kfold.')}_val_mae"
+    history = project.mlflow().get_metric_history(run.info.run_id, key)
+    assert sorted(m.step for m in history) == list(range(1, 41))
+
+
+def test_a_task_that_cannot_be_recovered_fails_the_run_naming_the_worker(
+    project, tmp_path
+):
+    """Dask gives up on a task whose workers died ``allowed-failures`` times (here: at
+    the first)."""
+    no_retries = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    with _cluster(tmp_path, no_retries) as (address, workers):
+        before = {run.info.run_id for run in project.runs("boston_kfold")}
+        running = project.start(
+            "run",
+            "--pipeline=boston_kfold",
+            RUNNER,
+            "--params",
+            SLOW_FOLDS,
+            env={"DASK_SCHEDULER_ADDRESS": address},
+        )
+        _kill_a_worker_in_a_fold(workers)
+        killed = [process for process, _ in workers if process.poll() is not None]
+        assert running.finish(timeout=300) != 0
+    (run,) = [r for r in project.runs("boston_kfold") if r.info.run_id not in before]
+    assert run.info.status == "FAILED"
+    assert len(killed) == 1
+    (error,) = [
+        line for line in running.output.splitlines() if line.startswith("Error: ")
+    ]
+    assert re.search(
+        r"Dask worker tcp://127\.0\.0\.1:\d+ died while running node "
+        r"boston_kfold\.fold_\d\.train_fold, and Dask gives up on it",
+        error,
+    ), error

@@ -1,4 +1,4 @@
-"""Errors of training, shared by the Keras loop and the NumPy CNN."""
+"""Errors of training, shared by the Keras loop, the NumPy CNN and the runners."""
 
 from __future__ import annotations
 
@@ -19,3 +19,7 @@ class TrainingDivergedError(FloatingPointError):
     def __reduce__(self):
         """Rebuilt from its arguments: it crosses processes (Parallel, Dask runners)."""
         return type(self), self._arguments
+
+
+class WorkerLostError(RuntimeError):
+    """A worker died running a node, and the runner could not run it elsewhere."""

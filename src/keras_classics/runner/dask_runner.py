@@ -29,13 +29,14 @@ from typing import TYPE_CHECKING, Any
 
 import dask
 import mlflow
-from distributed import Client, LocalCluster, get_client
+from distributed import Client, KilledWorker, LocalCluster, get_client
 from kedro.framework import project
 from kedro.io import AbstractDataset, MemoryDataset
 from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 
 from keras_classics import compat
+from keras_classics.core.errors import WorkerLostError
 from keras_classics.datasets.raw_dataset import MIRROR_ENV
 from keras_classics.hooks import RUN_ENVIRONMENT
 
@@ -68,7 +69,9 @@ class DaskDataset(AbstractDataset[Any, Any]):
 
     def _save(self, data: Any) -> None:
         client = get_client()
-        (future,) = client.scatter([data], hash=False)
+        # On every worker: a lost worker loses no data (Dask recomputes lost task
+        # results, not scattered data), and the node it ran runs again elsewhere.
+        (future,) = client.scatter([data], hash=False, broadcast=True)
         client.publish_dataset(future, name=self._name, override=True)
 
     def _load(self) -> Any:
@@ -114,7 +117,7 @@ class DaskRunner(AbstractRunner):
         workers = len(pipeline.nodes) - len(pipeline.grouped_nodes) + 1
         with self._connect(min(workers, os.cpu_count() or 1)) as self._client:
             try:
-                super()._run(pipeline, catalog, hook_manager, run_id)
+                self._run_nodes(pipeline, catalog, hook_manager, run_id)
                 for name in in_memory & pipeline.outputs():  # kept after the cluster
                     compat.replace_dataset(
                         catalog, name, MemoryDataset(catalog.load(name))
@@ -123,6 +126,20 @@ class DaskRunner(AbstractRunner):
                 for name in self._client.list_datasets():
                     if name.startswith(f"{prefix}/"):
                         self._client.unpublish_dataset(name)
+
+    def _run_nodes(
+        self,
+        pipeline: Pipeline,
+        catalog: CatalogProtocol,
+        hook_manager: PluginManager | None,
+        run_id: str | None,
+    ) -> None:
+        """Kedro's run, each node on the cluster; Dask runs a node again on another
+        worker when its worker dies (up to its ``allowed-failures``)."""
+        try:
+            super()._run(pipeline, catalog, hook_manager, run_id)
+        except KilledWorker as error:
+            raise WorkerLostError(_lost_worker_message(error)) from error
 
     @contextmanager
     def _connect(self, workers: int) -> Iterator[Client]:
@@ -157,6 +174,19 @@ class DaskRunner(AbstractRunner):
         return _NodeExecutor(
             self._client, environment, project.PACKAGE_NAME, dict(project.LOGGING)
         )
+
+
+def _lost_worker_message(error: KilledWorker) -> str:
+    worker = getattr(error.last_worker, "address", error.last_worker)
+    node = str(error.task).rsplit("-", 1)[0]  # _NodeExecutor's key: <node>-<uuid>
+    tries = error.allowed_failures + 1
+    return (
+        f"Dask worker {worker} died while running node {node}, and Dask gives up on "
+        f"it: {tries} worker(s) died running it (the scheduler's "
+        f"distributed.scheduler.allowed-failures is {error.allowed_failures}). The "
+        "worker's log may say why (memory, a killed process); restart the worker, "
+        "then run again."
+    )
 
 
 class _NodeExecutor(Executor):
