@@ -66,11 +66,14 @@ def free_port(below: int = 65536) -> int:
 
 
 @contextlib.contextmanager
-def mlflow_server(folder: Path, backend_store_uri: str, *options: str) -> Iterator[str]:
-    """``mlflow server`` on ``backend_store_uri``; yields its URL once healthy. Its
-    output goes to ``folder/server.log``, shown if it fails to start."""
-    port, log = free_port(), folder / "server.log"
-    with log.open("w") as output:
+def mlflow_server(
+    folder: Path, backend_store_uri: str, *options: str, port: int | None = None
+) -> Iterator[str]:
+    """``mlflow server`` on ``backend_store_uri`` (at ``port``, default a free one);
+    yields its URL once healthy. Its output goes to ``folder/server.log``, shown if it
+    fails to start."""
+    port, log = port or free_port(), folder / "server.log"
+    with log.open("a") as output:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "mlflow", "server"),

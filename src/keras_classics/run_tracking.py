@@ -36,7 +36,12 @@ from keras_classics.hooks import (
     run_name,
 )
 from keras_classics.sweeps import VARIANT_TAG
-from keras_classics.tracking_store import check_store, uri_source
+from keras_classics.tracking_store import (
+    check_store,
+    lost_server_message,
+    quick_requests,
+    uri_source,
+)
 
 # MLflow's experiment kind: its UI opens these experiments in the model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -397,10 +402,26 @@ class RunTracking(MlflowHook):
                 logger.info(line)
 
     def on_pipeline_error(self, error, run_params, pipeline, catalog) -> None:
+        if lost_server_message(error):
+            # The server went away mid-run: one quick try to mark the runs FAILED,
+            # not another round of MLflow's retries; the error tells the user.
+            try:
+                with quick_requests():
+                    self._end_runs_failed(error, run_params, pipeline, catalog)
+            except MlflowException:
+                logger.warning(
+                    "MLflow run %s could not be marked FAILED: the tracking server "
+                    "does not answer.",
+                    self.run_id,
+                )
+        else:
+            self._end_runs_failed(error, run_params, pipeline, catalog)
+        self._restore()
+
+    def _end_runs_failed(self, error, run_params, pipeline, catalog) -> None:
         if self.run_id is not None:
             super().on_pipeline_error(error, run_params, pipeline, catalog)
         self._end_variant_runs(RunStatus.FAILED)
-        self._restore()
 
     def _end_variant_runs(self, status: int) -> None:
         client = mlflow.MlflowClient()

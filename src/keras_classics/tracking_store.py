@@ -63,7 +63,7 @@ def _check_server(uri: str, source: str, role: str) -> None:
         else client.search_experiments
     )
     try:
-        with _one_quick_request():
+        with quick_requests():
             ask(max_results=1)
     except (MlflowException, ValueError) as error:  # ValueError: not JSON
         raise TrackingStoreError(
@@ -76,8 +76,9 @@ def _check_server(uri: str, source: str, role: str) -> None:
 
 
 @contextmanager
-def _one_quick_request() -> Iterator[None]:
-    """MLflow's own settings of its HTTP client, for the requests in the block."""
+def quick_requests() -> Iterator[None]:
+    """One quick try per request in the block, no retries (MLflow's own settings of
+    its HTTP client)."""
     settings = {
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         "MLFLOW_HTTP_REQUEST_TIMEOUT": str(PREFLIGHT_TIMEOUT_SECONDS),
@@ -92,6 +93,33 @@ def _one_quick_request() -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def lost_server_message(error: BaseException) -> str | None:
+    """What to tell the user when ``error`` is a request to the tracking server that
+    failed after MLflow's retries (the server went away during the run); else None."""
+    import requests  # noqa: PLC0415 (MLflow's HTTP client)
+    from mlflow.environment_variables import (  # noqa: PLC0415
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+    )
+
+    lost = (requests.exceptions.ConnectionError, requests.exceptions.RetryError)
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, lost):
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return None
+    import mlflow  # noqa: PLC0415
+
+    return (
+        f"The MLflow tracking server {mlflow.get_tracking_uri()} stopped answering "
+        f"during the run, and MLflow's retries ran out "
+        f"(MLFLOW_HTTP_REQUEST_MAX_RETRIES={MLFLOW_HTTP_REQUEST_MAX_RETRIES.get()}, "
+        f"MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR={MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get()}"
+        "). The MLflow run keeps what was logged before; it shows as RUNNING if it "
+        "could not be marked FAILED. Start the server again, then run again."
+    )
 
 
 def _reason(error: Exception) -> str:

@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import REPO, Project
-from tests.servers import free_port, mlflow_server
+from tests.servers import free_port, mlflow_server, wait_until
 
 ROOT = os.geteuid() == 0
 # PostgreSQL refuses to run as root: as root, its commands run as the postgres user.
@@ -191,3 +191,100 @@ def test_artifacts_are_uploaded_to_the_servers_destination(team_run, server):
     )
     model_folder = artifacts / model.artifact_location.removeprefix(served)
     assert (model_folder / "MLmodel").is_file()
+
+
+# The server restarted in the middle of a run: MLflow retries each request with
+# back-off (MLFLOW_HTTP_REQUEST_MAX_RETRIES, ..._BACKOFF_FACTOR: about 4 minutes).
+
+EPOCHS = 3
+
+
+def _start_team_run(project: Project, url: str, env: dict[str, str] | None = None):
+    return project.start(
+        "run",
+        "--env=team",
+        "--pipeline=boston_kfold",
+        "--params",
+        QUICK,
+        env={"MLFLOW_TRACKING_URI": url, **(env or {})},
+    )
+
+
+def _run_started(url: str):
+    client = MlflowClient(url)
+    experiment = client.get_experiment_by_name("boston_kfold")
+    runs = client.search_runs([experiment.experiment_id]) if experiment else []
+    return runs[0] if len(runs) == 1 else None
+
+
+@pytest.mark.e2e
+def test_logging_resumes_when_the_server_is_back_and_nothing_logged_is_lost(
+    postgres, tmp_path
+):
+    port = free_port()
+    # A database of its own, so that this run is the experiment's only one.
+    database = _new_database(postgres, "restarted")
+    project = Project.with_boston_data(tmp_path / "project")
+    (tmp_path / "server").mkdir()
+    with mlflow_server(tmp_path / "server", database, port=port) as url:
+        running = _start_team_run(project, url)
+        started = wait_until(
+            lambda: _run_started(url), 300, "the run on the server", _alive(running)
+        )
+    # Down: the run's next request fails, and MLflow retries it.
+    running.wait_for("Retrying (Retry(", timeout=300)
+    with mlflow_server(tmp_path / "server", database, port=port) as url:
+        assert running.finish(timeout=600) == 0, running.output[-3000:]
+        client = MlflowClient(url)
+        run = client.get_run(started.info.run_id)
+        assert run.info.status == "FINISHED"
+        assert set(run.data.metrics) >= FINAL_METRICS
+        for fold in range(4):
+            for key in ("loss", "val_mae"):
+                history = client.get_metric_history(
+                    run.info.run_id, f"fold_{fold}_{key}"
+                )
+                assert sorted(m.step for m in history) == list(range(1, EPOCHS + 1))
+        (version,) = client.search_model_versions(f"run_id = '{run.info.run_id}'")
+        assert version.name == "boston_kfold"
+
+
+@pytest.mark.e2e
+def test_a_server_that_stays_away_fails_the_run_clearly(postgres, tmp_path):
+    database = _new_database(postgres, "gone")
+    project = Project.with_boston_data(tmp_path / "project")
+    (tmp_path / "server").mkdir()
+    # MLflow's retries shortened, as a user may set them, to keep the test short.
+    short_retries = {
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    }
+    with mlflow_server(tmp_path / "server", database) as url:
+        running = _start_team_run(project, url, short_retries)
+        wait_until(
+            lambda: _run_started(url), 300, "the run on the server", _alive(running)
+        )
+    assert running.finish(timeout=300) != 0
+    (error,) = [
+        line for line in running.output.splitlines() if line.startswith("Error: ")
+    ]
+    assert error.startswith(
+        f"Error: The MLflow tracking server {url} stopped answering during the run, "
+        "and MLflow's retries ran out (MLFLOW_HTTP_REQUEST_MAX_RETRIES=2, "
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR=1)."
+    )
+    assert "Traceback" not in running.output
+
+
+def _alive(running):
+    return lambda: running.process.poll() is None
+
+
+def _new_database(postgres: str, name: str) -> str:
+    """A new database of the ``postgres`` cluster, owned by its ``mlflow`` user; its
+    URI."""
+    server = postgres.removeprefix("postgresql://mlflow@").split("/")[0]
+    admin = f"postgresql://postgres@{server}/postgres"
+    with psycopg.connect(admin, autocommit=True) as database:
+        database.execute(f"CREATE DATABASE {name} OWNER mlflow")
+    return f"postgresql://mlflow@{server}/{name}"
