@@ -1,4 +1,4 @@
-"""Two ``kedro run`` at once on one project and one SQLite store: both are recorded;
+"""Several ``kedro run`` at once on one project and one SQLite store: all are recorded;
 worker processes logging the same dataset inputs at once all succeed."""
 
 from __future__ import annotations
@@ -14,14 +14,18 @@ from tests.pipelines.boston_kfold.test_end_to_end import FINAL_METRICS, QUICK
 from tests.project import Project
 
 
-@pytest.mark.parametrize("store", ["new", "existing"])
-def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, store):
+@pytest.mark.parametrize(
+    ("store", "count"), [("new", 8), ("existing", 2)], ids=["new", "existing"]
+)
+def test_simultaneous_runs_all_finish_and_register_a_version(tmp_path, store, count):
+    """Eight ``kedro run`` started at once on a new ``mlflow.db`` (each creating the
+    store's tables, the experiment, the registered model), two on an existing one."""
     project = Project.with_boston_data(tmp_path)
     if store == "existing":
         project.mlflow().search_experiments()  # creates the schema
     assert (project.path / "mlflow.db").exists() == (store == "existing")
 
-    names = ("a", "b")
+    names = tuple("abcdefgh"[:count])
     started = [
         project.start(
             "run",
@@ -44,7 +48,7 @@ def test_two_simultaneous_runs_both_finish_and_register_a_version(tmp_path, stor
         (version,) = client.search_model_versions(f"run_id = '{run.info.run_id}'")
         assert version.name == "boston_kfold"
         versions.add(version.version)
-    assert len(versions) == 2
+    assert len(versions) == count
 
 
 LOGGER = """
