@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import socket
 import sqlite3
 import threading
 import time
@@ -49,16 +50,31 @@ def _kedro_run(project: Project, env: dict[str, str] | None = None, *args: str):
     return done, time.perf_counter() - started
 
 
+@pytest.fixture
+def silent_port():
+    """A port on 127.0.0.1 that takes connections and never answers (a hung server,
+    a firewall that drops packets)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("server", "reason"),
+    [("http_closed_port", "Connection refused"), ("silent_port", "timed out")],
+    ids=["refused", "never-answers"],
+)
 def test_an_unreachable_server_fails_within_seconds_naming_uri_and_source(
-    project, http_closed_port
+    project, request, server, reason
 ):
-    uri = f"http://127.0.0.1:{http_closed_port}"
+    uri = f"http://127.0.0.1:{request.getfixturevalue(server)}"
     done, seconds = _kedro_run(project, {TRACKING_URI_ENV: uri})
     assert done.returncode != 0
     assert seconds < FAIL_WITHIN_SECONDS
     line = _error_line(done)
     assert f"The MLflow tracking server {uri} does not answer" in line
-    assert "Connection refused" in line
+    assert f"({reason})" in line
     assert "comes from the environment variable MLFLOW_TRACKING_URI" in line
     assert "Start the server" in line
     _nothing_ran(project)
