@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing
 from pathlib import Path
+
+from keras_classics.environment import environment_set
 
 # One request, no retries, a short wait: the whole preflight well inside 15 s.
 PREFLIGHT_TIMEOUT_SECONDS = 5
@@ -75,24 +76,15 @@ def _check_server(uri: str, source: str, role: str) -> None:
         ) from None
 
 
-@contextmanager
-def quick_requests() -> Iterator[None]:
+def quick_requests() -> AbstractContextManager[None]:
     """One quick try per request in the block, no retries (MLflow's own settings of
     its HTTP client)."""
-    settings = {
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(PREFLIGHT_TIMEOUT_SECONDS),
-    }
-    saved = {name: os.environ.get(name) for name in settings}
-    os.environ.update(settings)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    return environment_set(
+        {
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(PREFLIGHT_TIMEOUT_SECONDS),
+        }
+    )
 
 
 def lost_server_message(error: BaseException) -> str | None:

@@ -197,6 +197,17 @@ SLOW_FOLDS = "boston_kfold.training.epochs=40,boston_kfold.final_epochs=2"
 RUNNING_FOLD = re.compile(r"Running node: train_fold: .* -> \[(boston_kfold\.fold_\d)")
 
 
+def _start_slow_folds(project: Project, address: str):
+    return project.start(
+        "run",
+        "--pipeline=boston_kfold",
+        RUNNER,
+        "--params",
+        SLOW_FOLDS,
+        env={"DASK_SCHEDULER_ADDRESS": address},
+    )
+
+
 def _kill_a_worker_in_a_fold(workers) -> tuple[str, str]:
     """Wait until a worker runs a fold, SIGKILL it (with its nanny); the fold, and the
     log of the worker left."""
@@ -218,14 +229,7 @@ def test_a_worker_lost_mid_run_its_fold_runs_on_the_other_and_the_run_finishes(
 ):
     before = {run.info.run_id for run in project.runs("boston_kfold")}
     with _cluster(tmp_path) as (address, workers):
-        running = project.start(
-            "run",
-            "--pipeline=boston_kfold",
-            RUNNER,
-            "--params",
-            SLOW_FOLDS,
-            env={"DASK_SCHEDULER_ADDRESS": address},
-        )
+        running = _start_slow_folds(project, address)
         fold, other_log = _kill_a_worker_in_a_fold(workers)
         assert running.finish(timeout=600) == 0, running.output[-3000:]
         # The lost fold ran again, on the worker left.
@@ -247,14 +251,7 @@ def test_a_task_that_cannot_be_recovered_fails_the_run_naming_the_worker(
     no_retries = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
     with _cluster(tmp_path, no_retries) as (address, workers):
         before = {run.info.run_id for run in project.runs("boston_kfold")}
-        running = project.start(
-            "run",
-            "--pipeline=boston_kfold",
-            RUNNER,
-            "--params",
-            SLOW_FOLDS,
-            env={"DASK_SCHEDULER_ADDRESS": address},
-        )
+        running = _start_slow_folds(project, address)
         _kill_a_worker_in_a_fold(workers)
         killed = [process for process, _ in workers if process.poll() is not None]
         assert running.finish(timeout=300) != 0

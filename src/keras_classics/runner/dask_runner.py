@@ -38,6 +38,7 @@ from kedro.runner.task import Task
 from keras_classics import compat
 from keras_classics.core.errors import WorkerLostError
 from keras_classics.datasets.raw_dataset import MIRROR_ENV
+from keras_classics.environment import environment_set
 from keras_classics.hooks import RUN_ENVIRONMENT
 
 from .node_catalog import node_catalog
@@ -230,23 +231,11 @@ def _run_node(  # noqa: PLR0913
         # set up by the `kedro run` process and have no state here.
         hook_manager = compat.project_hook_manager(project.settings.HOOKS)
         get_client()  # the worker's client, found by `is_async` threads once it exists
-        with _environment(environment), _mlflow_run(environment.get("MLFLOW_RUN_ID")):
+        with (
+            environment_set(environment),
+            _mlflow_run(environment.get("MLFLOW_RUN_ID")),
+        ):
             return Task(node, catalog, is_async, hook_manager, run_id).execute()
-
-
-@contextmanager
-def _environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set ``variables`` in ``os.environ``, then restore them."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager
