@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -192,9 +193,21 @@ def test_a_failing_node_fails_the_run_and_its_mlflow_run_with_its_error(
 # A worker lost mid-run (SIGKILL to the `dask worker` process and its nanny, as a
 # machine that goes away): Dask runs its task again on the other worker.
 
-# Long enough folds that the worker is killed while it trains one.
-SLOW_FOLDS = "boston_kfold.training.epochs=40,boston_kfold.final_epochs=2"
+# Long enough folds (one sample per batch) that the worker is killed while it trains
+# one, seconds after the data was handed out (Dask's Active Memory Manager would have
+# dropped its copies by then: it runs every 2 s).
+SLOW_EPOCHS = 600
+SLOW_FOLDS = (
+    f"boston_kfold.training.epochs={SLOW_EPOCHS},boston_kfold.training.batch_size=1,"
+    "boston_kfold.final_epochs=2"
+)
+KILL_AFTER_SECONDS = 4
 RUNNING_FOLD = re.compile(r"Running node: train_fold: .* -> \[(boston_kfold\.fold_\d)")
+
+
+def _fold_done(fold: str) -> str:
+    """The line a worker logs when ``boston_kfold.fold_<i>`` has trained."""
+    return f"Fold {int(fold[-1]) + 1}/4: val_loss"
 
 
 def _start_slow_folds(project: Project, address: str):
@@ -214,11 +227,15 @@ def _kill_a_worker_in_a_fold(workers) -> tuple[str, str]:
 
     def running_fold():
         for i, (_, log) in enumerate(workers):
-            if match := RUNNING_FOLD.search(log.read_text()):
-                return i, match[1]
+            text = log.read_text()
+            for fold in RUNNING_FOLD.findall(text)[::-1]:  # the latest first
+                if _fold_done(fold) not in text:
+                    return i, fold
         return None
 
     i, fold = wait_until(running_fold, 300, "a fold running on a worker")
+    time.sleep(KILL_AFTER_SECONDS)
+    assert _fold_done(fold) not in workers[i][1].read_text(), "fold ended before kill"
     os.killpg(workers[i][0].pid, signal.SIGKILL)
     workers[i][0].wait(timeout=10)
     return fold, workers[1 - i][1]
@@ -231,7 +248,7 @@ def test_a_worker_lost_mid_run_its_fold_runs_on_the_other_and_the_run_finishes(
     with _cluster(tmp_path) as (address, workers):
         running = _start_slow_folds(project, address)
         fold, other_log = _kill_a_worker_in_a_fold(workers)
-        assert running.finish(timeout=600) == 0, running.output[-3000:]
+        assert running.finish(timeout=300) == 0, running.output[-3000:]
         # The lost fold ran again, on the worker left.
         assert f"-> [{fold}_result]" in other_log.read_text()
 
@@ -240,7 +257,7 @@ def test_a_worker_lost_mid_run_its_fold_runs_on_the_other_and_the_run_finishes(
     assert set(run.data.metrics) == set(sequential_run.data.metrics)
     key = f"{fold.removeprefix('boston_kfold.')}_val_mae"
     history = project.mlflow().get_metric_history(run.info.run_id, key)
-    assert sorted(m.step for m in history) == list(range(1, 41))
+    assert sorted(m.step for m in history) == list(range(1, SLOW_EPOCHS + 1))
 
 
 def test_a_task_that_cannot_be_recovered_fails_the_run_naming_the_worker(

@@ -70,7 +70,8 @@ class DaskDataset(AbstractDataset[Any, Any]):
 
     def _save(self, data: Any) -> None:
         client = get_client()
-        # On every worker: a lost worker loses no data (Dask recomputes lost task
+        # On every worker (DaskRunner pauses the Active Memory Manager, which would
+        # drop the copies): a lost worker loses no data (Dask recomputes lost task
         # results, not scattered data), and the node it ran runs again elsewhere.
         (future,) = client.scatter([data], hash=False, broadcast=True)
         client.publish_dataset(future, name=self._name, override=True)
@@ -164,6 +165,12 @@ class DaskRunner(AbstractRunner):
             self._logger.info(
                 "Running nodes on %s (dashboard: %s)", client, client.dashboard_link
             )
+            # Dask's Active Memory Manager drops the copies DaskDataset makes on every
+            # worker (its ReduceReplicas policy keeps one per key): paused for the run,
+            # so that a lost worker loses no data.
+            if client.amm.running():
+                client.amm.stop()
+                stack.callback(client.amm.start)
             yield client
 
     def _get_executor(self, max_workers: int) -> Executor:
