@@ -82,8 +82,11 @@ def _message_for_people(error: Exception) -> str | None:
 
 
 def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is in ``error``'s chain - or in the traceback text a process
+    pool gives as the cause of an error raised in a worker process."""
+    name = f"{kind.__module__}.{kind.__qualname__}:"
     while error is not None:
-        if isinstance(error, kind):
+        if isinstance(error, kind) or name in str(error):
             return True
         error = error.__cause__ or error.__context__
     return False

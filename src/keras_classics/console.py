@@ -93,7 +93,11 @@ def tensorflow_cpp_lines_dropped() -> Iterator[None]:
         sys.stderr.flush()
         os.dup2(terminal, 2)  # closes the pipe's last write end: the forwarder ends
         forwarder.join(timeout=5)
-        os.close(terminal)
+        # Unless a child process still holds the pipe (a parallel runner's worker
+        # after a failed run): then the forwarder needs the terminal until the child
+        # ends, and the descriptor goes with this process.
+        if not forwarder.is_alive():
+            os.close(terminal)
         if was_terminal is None:
             os.environ.pop(STDERR_TERMINAL_ENV, None)
 

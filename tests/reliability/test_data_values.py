@@ -257,19 +257,31 @@ def test_a_constant_feature_is_refused_before_standardising():
     ],
     ids=["nan-feature", "infinite-target"],
 )
-def test_kedro_run_on_a_bad_value_fails_before_training(tmp_path, edit, expected):
+@pytest.mark.parametrize(
+    "runner", ["SequentialRunner", "keras_classics.runner.ParallelRunner"]
+)
+def test_kedro_run_on_a_bad_value_fails_before_training(
+    tmp_path, edit, expected, runner
+):
     project = Project.with_boston_data(tmp_path)
     npz = project.raw / "boston_housing.npz"
     arrays = dict(np.load(npz))
     _edited_npz(npz, edit(arrays))
     (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
 
-    done = project.kedro("run", "--pipeline=boston_kfold", "--params", QUICK)
+    done = project.kedro(
+        "run",
+        "--pipeline=boston_kfold",
+        f"--runner={runner}",
+        "--params",
+        QUICK,
+    )
     assert done.returncode != 0
     (line,) = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
     assert line.startswith(f"Error: boston_housing_raw: {npz}: ")
     assert expected in line
     assert "Traceback" not in done.stderr
+    assert "Exception in thread" not in done.stderr
     console = done.stdout + done.stderr
     assert "Fold 1/4" not in console
     assert not (project.path / "data" / "06_models" / "boston_kfold").exists()
