@@ -19,7 +19,6 @@ from kedro.runner.task import Task
 from mlflow.tracking.fluent import _active_run_stack
 
 if TYPE_CHECKING:
-    import keras
     from kedro.io import AbstractDataset, CatalogProtocol
     from pluggy import PluginManager
 
@@ -34,16 +33,20 @@ def logging_activated(dataset: AbstractDataset) -> bool:
     return getattr(dataset, LOGGING_SWITCH, True)
 
 
-def build_training_state(model: keras.Model, x: Any, y: Any) -> None:
-    """Create a compiled model's metric, loss and optimizer variables for a batch.
-
-    ``Model.fit`` does it with the private ``_symbolic_build`` before its first step;
-    variables cannot be created inside a traced ``tf.while_loop`` (our one-call-per-
-    epoch training), and Keras has no public way to build the compiled metrics.
+def keep_tensorflow_unimported() -> None:
+    """Let Keras, on a backend other than TensorFlow, take TensorFlow for not installed
+    unless something else imported it: Keras imports it, when installed, wherever it
+    checks for TensorFlow's types - in every ``serialize_keras_object`` (so every
+    ``Model.save``) and in ``keras.utils.set_random_seed`` - which costs a JAX process
+    hundreds of MB for nothing. Keras keeps the answer in its private
+    ``LazyModule._available``; no setting or public API gives it.
     """
-    model._symbolic_build(data_batch=(x, y))
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
+    import sys  # noqa: PLC0415
+
+    from keras.src.utils import module_utils  # noqa: PLC0415
+
+    if "tensorflow" not in sys.modules:
+        module_utils.tensorflow._available = False
 
 
 def set_experiment(config: Any) -> None:

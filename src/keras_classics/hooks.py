@@ -15,6 +15,7 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel
 
+from keras_classics import backends
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import (
     ParameterError,
@@ -60,8 +61,9 @@ def flatten(parameters: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_name(run_params: Mapping[str, Any]) -> str:
-    """A name that tells runs apart in the MLflow UI: the pipeline with its environment
-    and ``--params`` overrides, e.g. ``boston_kfold k=5,seed=1``."""
+    """A name that tells runs apart in the MLflow UI: the pipeline with its Keras
+    backend (when not TensorFlow), runner, environment and ``--params`` overrides,
+    e.g. ``boston_kfold backend=jax,k=5,seed=1``."""
     overrides = flatten(dict(run_params.get("runtime_params") or {}))
     label = pipeline_label(run_params)
     changes = [
@@ -74,6 +76,8 @@ def run_name(run_params: Mapping[str, Any]) -> str:
     runner = _runner_name(run_params.get("runner"))
     if runner and runner not in DEFAULT_RUNNERS:
         changes.insert(0, f"runner={runner}")
+    if (backend := backends.configured_backend()) != backends.DEFAULT:
+        changes.insert(0, f"backend={backend}")
     return " ".join([label, ",".join(changes)]) if changes else label
 
 
@@ -111,6 +115,10 @@ class ParameterValidationHook:
             trained_pipeline,
         )
 
+        try:
+            backends.check_supported(backends.configured_backend())
+        except ValueError as error:
+            raise ParameterError(str(error)) from None
         names = pipeline_names(run_params)
         sweeps = configured_sweeps(self._context.config_loader)
         parameters = catalog.load("parameters")

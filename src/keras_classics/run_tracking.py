@@ -24,7 +24,8 @@ from kedro_mlflow.framework.hooks import MlflowHook
 from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
-from keras_classics import compat, signals
+from keras_classics import backends, compat, signals
+from keras_classics.backends import TRACKING_KEY
 from keras_classics.context import configured_sweeps
 from keras_classics.core.tracking import active_run_id
 from keras_classics.hooks import (
@@ -290,8 +291,12 @@ class RunTracking(MlflowHook):
             return
         run = mlflow.active_run()
         parameters = catalog.load("parameters")
-        mlflow.set_tag("pipeline", pipeline_label(run_params))
-        mlflow.log_params(flatten(self._logged_parameters(run_params, parameters)))
+        backend = backends.configured_backend()
+        mlflow.set_tags({"pipeline": pipeline_label(run_params), TRACKING_KEY: backend})
+        mlflow.log_params(
+            flatten(self._logged_parameters(run_params, parameters))
+            | {TRACKING_KEY: backend}
+        )
         self._variant_runs = self._start_variant_runs(
             run, pipeline_names(run_params), parameters
         )
@@ -340,9 +345,12 @@ class RunTracking(MlflowHook):
                         "mlflow.parentRunId": run.info.run_id,
                         VARIANT_TAG: f"{name}.{variant}",
                         "pipeline": sweep.pipeline,
+                        TRACKING_KEY: backends.configured_backend(),
                     },
                 )
-                flat = flatten({sweep.pipeline: section[sweep.pipeline]})
+                flat = flatten({sweep.pipeline: section[sweep.pipeline]}) | {
+                    TRACKING_KEY: backends.configured_backend()
+                }
                 params = [Param(key, str(value)) for key, value in flat.items()]
                 for start in range(0, len(params), 100):  # MLflow's limit per request
                     client.log_batch(

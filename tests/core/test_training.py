@@ -59,6 +59,20 @@ def test_matches_keras_fit_epoch_by_epoch():
         np.testing.assert_allclose(ours_w, ref_w, rtol=1e-4, atol=1e-6)
 
 
+def test_training_state_is_built_for_a_batch_before_any_step():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    assert not model.optimizer.built
+    x, y = np.ones((1, 3), "float32"), np.ones((1, 2), "float32")
+    training.build_training_state(model, x, y)
+    assert model.optimizer.built
+    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
+    assert model.metrics[1].built  # the compiled metrics' variables exist
+    assert all(  # and count nothing yet
+        not np.any(keras.ops.convert_to_numpy(v)) for v in model.metrics_variables
+    )
+
+
 def test_same_seed_same_history_and_shuffle_changes_it():
     x, y = _data()
     runs = []

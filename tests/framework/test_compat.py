@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from types import SimpleNamespace
 
-import keras
 import mlflow
-import numpy as np
 from kedro.framework.project import configure_project
 from kedro.io import DataCatalog, MemoryDataset
 from kedro_mlflow.config.kedro_mlflow_config import KedroMlflowConfig
@@ -39,15 +40,33 @@ def test_kedro_mlflow_switches_our_datasets_logging_off_and_on(tmp_path):
     assert compat.logging_activated(catalog.get("report"))
 
 
-def test_training_state_is_built_for_a_batch_before_any_step():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
-    assert not model.optimizer.built
-    x, y = np.ones((1, 3), "float32"), np.ones((1, 2), "float32")
-    compat.build_training_state(model, x, y)
-    assert model.optimizer.built
-    assert [m.name for m in model.metrics] == ["loss", "compile_metrics"]
-    assert model.metrics[1].built  # the compiled metrics' variables exist
+# Keras on JAX, with TensorFlow installed: does it import TensorFlow to save a model
+# and to seed, without (argument "") and with the call?
+TENSORFLOW_IMPORTED = """
+import os, sys, tempfile
+import keras
+from keras_classics import compat
+if sys.argv[1]:
+    compat.keep_tensorflow_unimported()
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+model.save(os.path.join(tempfile.mkdtemp(), "model.keras"))
+keras.utils.set_random_seed(1)
+print("tensorflow" in sys.modules)
+"""
+
+
+def test_keras_on_jax_imports_tensorflow_unless_told_it_is_not_installed():
+    def tensorflow_imported(call: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-c", TENSORFLOW_IMPORTED, call],
+            env={**os.environ, "KERAS_BACKEND": "jax"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()[-1]
+
+    assert tensorflow_imported("") == "True"  # else the call is no longer needed
+    assert tensorflow_imported("call") == "False"
 
 
 def test_kedro_mlflow_starts_its_run_in_the_experiment_set(tmp_path):

@@ -24,9 +24,12 @@ import json
 from typing import Any
 
 import keras
-import tensorflow as tf
+
+from keras_classics import compat
 
 APIS = ("sequential", "functional")
+if keras.backend.backend() != "tensorflow":
+    compat.keep_tensorflow_unimported()
 
 
 def build_model(
@@ -73,14 +76,23 @@ def to_config(model: keras.Model) -> dict[str, Any]:
 def from_config(config: dict[str, Any], seed: int | None = None) -> keras.Model:
     """A freshly initialised, compiled model from ``to_config`` data.
 
-    With a ``seed``, Python, NumPy and backend random states are seeded first and
-    TensorFlow's ops made deterministic (for the whole process), so the initial
-    weights, every later random draw and the training results are reproducible.
+    With a ``seed``, random states are seeded first (``set_random_seed``), so the
+    initial weights, every later random draw and the training results are
+    reproducible.
     """
     if seed is not None:
-        keras.utils.set_random_seed(seed)
-        tf.config.experimental.enable_op_determinism()
+        set_random_seed(seed)
     return keras.saving.deserialize_keras_object(config)
+
+
+def set_random_seed(seed: int) -> None:
+    """Keras' ``set_random_seed`` (Python, NumPy and the backend); on TensorFlow, its
+    ops made deterministic too (for the whole process; JAX's are)."""
+    keras.utils.set_random_seed(seed)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf  # noqa: PLC0415 (not on other backends)
+
+        tf.config.experimental.enable_op_determinism()
 
 
 def with_vocabularies(spec: dict[str, Any], texts) -> dict[str, Any]:

@@ -1,17 +1,17 @@
-"""Training for in-memory data: Keras semantics, one graph call per epoch.
+"""Training for in-memory data: Keras semantics, one compiled call per epoch.
 
 ``keras.Model.fit`` pays a fixed cost every epoch (a fresh data iterator, a separate
 ``evaluate`` call for validation, Python callbacks around every batch). On the book's
-small datasets that cost, not arithmetic, is most of the time: one Boston Housing fold
-(100 epochs of 19 batches) takes ~8-17 s in ``fit`` and well under 1 s here. ``fit``
-below keeps what users expect of Keras training - the model's own compiled
-``train_step``/``test_step`` (same loss, metrics and optimizer semantics), per-epoch
-logs, a ``History``, Keras callbacks (progress bar, ``EarlyStopping``,
-``TerminateOnNaN``...) - but runs each epoch's shuffle, every batch and the
-validation pass inside a single ``tf.function`` call. ``benchmarks/boston_kfold.py``
-measures the difference.
+small datasets that cost, not arithmetic, is most of the time (``benchmarks/
+boston_kfold.py`` and ``benchmarks/backends.py`` measure it). ``fit`` below keeps what
+users expect of Keras training - the model's own compiled ``train_step``/``test_step``
+(same loss, metrics and optimizer semantics), per-epoch logs, a ``History``, Keras
+callbacks (progress bar, ``EarlyStopping``, ``TerminateOnNaN``...) - but runs each
+epoch's shuffle, every batch and the validation pass inside one compiled call of the
+Keras backend: a ``tf.function`` on TensorFlow (``loop_tensorflow``), a ``jax.jit`` of
+Keras' stateless steps on JAX (``loop_jax``). Batches are drawn by row index inside it.
 
-Inputs are arrays, or ``MultiHotRows`` (token ids fed as sparse multi-hot batches).
+Inputs are arrays, or ``MultiHotRows`` (token ids, expanded batch by batch).
 """
 
 from __future__ import annotations
@@ -24,11 +24,20 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-from keras_classics import compat
 from keras_classics.core.errors import TrainingDivergedError
-from keras_classics.core.vectorize import MultiHotRows, multi_hot
+from keras_classics.core.vectorize import MultiHotRows, RowsSpec
+
+if keras.backend.backend() == "jax":
+    from keras_classics.core import loop_jax as loop
+elif keras.backend.backend() == "tensorflow":
+    from keras_classics.core import loop_tensorflow as loop
+else:  # pragma: no cover (the project installs TensorFlow and JAX only)
+    raise ImportError(
+        f"KERAS_BACKEND is {keras.backend.backend()!r}; this project trains on "
+        "'tensorflow' (the default) or 'jax'."
+    )
 
 logger = logging.getLogger(__name__)
 
@@ -52,38 +61,37 @@ def fit(
 ) -> dict[str, list[float]]:
     """Train ``model`` like ``model.fit`` and return its history (``History.history``).
 
-    ``x``/``y`` are whole in-memory datasets; batches are drawn in-graph, reshuffled
-    each epoch from ``seed`` (drawn from NumPy's global state when None, so
-    ``keras.utils.set_random_seed`` makes runs repeatable). Validation metrics carry
-    Keras' ``val_`` prefix. A NaN or infinite loss stops training at the end of its
-    epoch (Keras' ``TerminateOnNaN``) and raises ``TrainingDivergedError``.
+    ``x``/``y`` are whole in-memory datasets; batches are drawn inside the compiled
+    epoch, reshuffled each epoch from ``seed`` (drawn from NumPy's global state when
+    None, so ``models.set_random_seed`` makes runs repeatable). Validation
+    metrics carry Keras' ``val_`` prefix. A NaN or infinite loss stops training at the
+    end of its epoch (Keras' ``TerminateOnNaN``) and raises ``TrainingDivergedError``.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(
             f"epochs ({epochs}) and batch_size ({batch_size}) must be >= 1."
         )
-    width = _width(x)
-    x, y = _tensor(x), tf.convert_to_tensor(y)
-    if validation_data is None:
-        x_val, y_val = x[:0], y[:0]
-    else:
-        x_val, y_val = (
-            _tensor(validation_data[0]),
-            tf.convert_to_tensor(validation_data[1]),
+    spec = _spec(x)
+    build_training_state(model, x, y)
+    train = (loop.tensors(x), ops.convert_to_tensor(y))
+    validation = (
+        train  # not used
+        if validation_data is None
+        else (
+            loop.tensors(validation_data[0]),
+            ops.convert_to_tensor(validation_data[1]),
         )
-    steps = math.ceil(int(y.shape[0]) / batch_size)
-    compat.build_training_state(model, _batch(x[:1], width), y[:1])
+    )
+    steps = math.ceil(len(y) / batch_size)
     if seed is None:
         seed = int(np.random.randint(2**31 - 1))
     run_epoch = _cached(
         model,
-        ("epoch", batch_size, shuffle, validation_data is not None, width),
-        lambda: _trace_epoch(
-            model, batch_size, shuffle, validation_data is not None, width
+        ("epoch", batch_size, shuffle, validation_data is not None, spec),
+        lambda: loop.epoch_function(
+            model, batch_size, shuffle, validation_data is not None, spec
         ),
     )
-    data = (x, y, x_val, y_val, tf.constant(seed, tf.int64))
-
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, keras.callbacks.TerminateOnNaN()],
         add_history=True,
@@ -98,7 +106,7 @@ def fit(
     logs: dict[str, float] = {}
     for epoch in range(epochs):
         callback_list.on_epoch_begin(epoch)
-        train_logs, val_logs = run_epoch(*data, tf.constant(epoch, tf.int64))
+        train_logs, val_logs = run_epoch(*train, *validation, seed, epoch)
         logs = {name: float(value) for name, value in train_logs.items()}
         # One batch-end per epoch: progress bars advance and TerminateOnNaN checks the loss.
         callback_list.on_train_batch_end(steps - 1, logs)
@@ -112,7 +120,7 @@ def fit(
             logs["loss"],
             epoch + 1,
             epochs,
-            float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+            float(ops.convert_to_numpy(model.optimizer.learning_rate)),
             "model.compile.optimizer.learning_rate",
         )
     return model.history.history
@@ -162,109 +170,59 @@ def evaluate(
     model: keras.Model, x: Inputs, y: np.ndarray, *, batch_size: int
 ) -> dict[str, float]:
     """The compiled loss and metrics over the whole dataset, like ``model.evaluate``."""
-    width = _width(x)
-    x, y = _tensor(x), tf.convert_to_tensor(y)
-    compat.build_training_state(model, _batch(x[:1], width), y[:1])
+    spec = _spec(x)
+    build_training_state(model, x, y)
     run = _cached(
         model,
-        ("evaluate", batch_size, width),
-        lambda: _trace_evaluate(model, batch_size, width),
+        ("evaluate", batch_size, spec),
+        lambda: loop.evaluate_function(model, batch_size, spec),
     )
-    return {name: float(value) for name, value in run(x, y).items()}
+    logs = run(loop.tensors(x), ops.convert_to_tensor(y))
+    return {name: float(value) for name, value in logs.items()}
 
 
 def predict(model: keras.Model, x: Inputs, *, batch_size: int) -> np.ndarray:
     """The model's outputs for every row of ``x``, batch by batch."""
-    width = _width(x)
-    x = _tensor(x)
-    run = _cached(
-        model,
-        ("predict", width),
-        lambda: tf.function(
-            lambda rows: model(_batch(rows, width), training=False),
-            reduce_retracing=True,
-        ),
-    )
-    rows = int(x.shape[0]) if not isinstance(x, tf.RaggedTensor) else int(x.nrows())
+    spec = _spec(x)
+    run = _cached(model, ("predict", spec), lambda: loop.predict_function(model, spec))
+    tensors = loop.tensors(x)
     return np.concatenate(
         [
-            run(x[start : start + batch_size]).numpy()
-            for start in range(0, rows, batch_size)
+            ops.convert_to_numpy(
+                run(tensors, np.arange(start, min(start + batch_size, len(x))))
+            )
+            for start in range(0, len(x), batch_size)
         ]
     )
 
 
-def _width(x: Inputs) -> int | None:
-    return x.width if isinstance(x, MultiHotRows) else None
+def build_training_state(model: keras.Model, x: Inputs, y: np.ndarray) -> None:
+    """Create a compiled model's loss, metric and optimizer variables, as ``fit`` does
+    before its first step (variables can't be created inside a compiled epoch):
+    compute the loss and metrics of the first sample once, eagerly, through Keras'
+    public ``compute_loss``/``compute_metrics``, then reset the metrics."""
+    first = x.take(slice(0, 1)).to_dense() if isinstance(x, MultiHotRows) else x[:1]
+    first, target = ops.convert_to_tensor(first), ops.convert_to_tensor(y[:1])
+    outputs = model(first, training=False)
+    model.compute_loss(x=first, y=target, y_pred=outputs, training=False)
+    model.compute_metrics(first, target, outputs, sample_weight=None)
+    model.reset_metrics()
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
 
 
-def _tensor(x: Inputs):
-    return x.as_ragged() if isinstance(x, MultiHotRows) else tf.convert_to_tensor(x)
-
-
-def _batch(rows, width: int | None):
-    """What the model is fed: the rows, or their multi-hot vectors."""
-    return rows if width is None else multi_hot(rows, width)
+def _spec(x: Inputs) -> RowsSpec:
+    return (x.width, x.max_length) if isinstance(x, MultiHotRows) else None
 
 
 def _cached(model: keras.Model, key: tuple, make):
-    """The model's traced function for ``key``: traced once, reused across calls.
+    """The model's compiled function for ``key``: compiled once, reused across calls.
 
     Data, seed and epoch are arguments, not captured constants, so that every fold of
-    a k-fold run (same model, same shapes) reuses one trace; see
+    a k-fold run (same model, same shapes) reuses one compilation; see
     ``models.scratch_model``.
     """
     functions = _FUNCTIONS.setdefault(model, {})
     if key not in functions:
         functions[key] = make()
     return functions[key]
-
-
-def _reset_metrics(model: keras.Model) -> None:
-    for metric in model.metrics:
-        metric.reset_state()
-
-
-def _evaluation_loop(model: keras.Model, x, y, batch_size: int, width: int | None):
-    """In-graph: ``test_step`` over consecutive batches; returns the metric results."""
-    _reset_metrics(model)
-    samples = tf.shape(y, out_type=tf.int64)[0]
-    for step in tf.range((samples + batch_size - 1) // batch_size):
-        rows = tf.range(step * batch_size, tf.minimum((step + 1) * batch_size, samples))
-        model.test_step((_batch(tf.gather(x, rows), width), tf.gather(y, rows)))
-    return model.get_metrics_result()
-
-
-def _trace_evaluate(model: keras.Model, batch_size: int, width: int | None):
-    @tf.function(reduce_retracing=True)
-    def run(x, y):
-        return _evaluation_loop(model, x, y, batch_size, width)
-
-    return run
-
-
-def _trace_epoch(
-    model: keras.Model,
-    batch_size: int,
-    shuffle: bool,
-    validate: bool,
-    width: int | None,
-):
-    @tf.function(reduce_retracing=True)
-    def run_epoch(x, y, x_val, y_val, seed, epoch):
-        samples = tf.shape(y, out_type=tf.int64)[0]
-        order = tf.range(samples)
-        if shuffle:
-            order = tf.random.experimental.stateless_shuffle(
-                order, seed=tf.stack([seed, epoch])
-            )
-        _reset_metrics(model)
-        for step in tf.range((samples + batch_size - 1) // batch_size):
-            batch = order[step * batch_size : (step + 1) * batch_size]
-            model.train_step((_batch(tf.gather(x, batch), width), tf.gather(y, batch)))
-        train_logs = {k: tf.identity(v) for k, v in model.get_metrics_result().items()}
-        if not validate:
-            return train_logs, {}
-        return train_logs, _evaluation_loop(model, x_val, y_val, batch_size, width)
-
-    return run_epoch

@@ -4,8 +4,10 @@ The book's ``vectorize_sequences`` builds a dense float64 (samples x num_words)
 matrix: 25,000 x 10,000 x 8 bytes = 2 GB per IMDB split, almost all zeros.
 ``MultiHotRows`` keeps each row's distinct token ids instead (CSR: int32 ids and int64
 row offsets, a few MB). The training loop expands one batch at a time into the book's
-multi-hot vectors inside the graph (512 x 10,000 float32 = 20 MB), so the model is the
-book's plain Dense stack and computes exactly what it computes on the full matrix.
+multi-hot vectors inside its compiled epoch (512 x 10,000 float32 = 20 MB; with each
+backend's own ops: ``loop_tensorflow.multi_hot``, ``loop_jax.multi_hot``), so the model
+is the book's plain Dense stack and computes exactly what it computes on the full
+matrix.
 
 Why dense batches rather than a sparse-aware first layer: Keras runs a Dense layer on
 a ``tf.SparseTensor`` as an embedding-bag (``tf.nn.embedding_lookup_sparse``), which
@@ -18,14 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from keras_classics.datasets import values
 
-if TYPE_CHECKING:
-    import tensorflow as tf
+# What a compiled function needs to know of a multi-hot input: (width, max_length) of
+# ``MultiHotRows``; None for an array.
+RowsSpec = tuple[int, int] | None
 
 
 @dataclass(frozen=True)
@@ -74,28 +76,13 @@ class MultiHotRows:
         dense[rows, self.ids] = 1
         return dense
 
-    def as_ragged(self) -> tf.RaggedTensor:
-        import tensorflow as tf
-
-        return tf.RaggedTensor.from_row_splits(
-            self.ids, self.row_splits, validate=False
-        )
-
-
-def multi_hot(rows: tf.RaggedTensor, width: int) -> tf.Tensor:
-    """In-graph: a batch of distinct token ids as float32 multi-hot rows of ``width``."""
-    import tensorflow as tf
-
-    indices = tf.stack(
-        [rows.value_rowids(), tf.cast(rows.flat_values, tf.int64)], axis=1
-    )
-    ones = tf.SparseTensor(
-        indices,
-        tf.ones_like(rows.flat_values, dtype=tf.float32),
-        dense_shape=tf.stack([rows.nrows(), tf.constant(width, tf.int64)]),
-    )
-    # Rows hold sorted, distinct ids, so the indices are already in canonical order.
-    return tf.sparse.to_dense(ones, validate_indices=False)
+    @property
+    def max_length(self) -> int:
+        """Ids in the longest row, rounded up to a power of two: the fixed row length
+        a compiled function reads rows with (JAX's shapes are static), so that it is
+        compiled for few lengths, not one per batch of texts."""
+        longest = int(np.diff(self.row_splits).max(initial=1))
+        return min(1 << max(longest - 1, 0).bit_length(), max(self.width, 1))
 
 
 def vectorize_splits(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import threading
 import uuid
 from concurrent.futures import Executor, Future
@@ -29,13 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import dask
 import mlflow
-from distributed import Client, KilledWorker, LocalCluster, get_client
+from distributed import Client, KilledWorker, LocalCluster, get_client, get_worker
 from kedro.framework import project
 from kedro.io import AbstractDataset, MemoryDataset
 from kedro.runner import AbstractRunner
 from kedro.runner.task import Task
 
-from keras_classics import compat
+from keras_classics import backends, compat
 from keras_classics.core.errors import WorkerLostError
 from keras_classics.datasets.raw_dataset import MIRROR_ENV
 from keras_classics.environment import environment_set
@@ -178,7 +179,7 @@ class DaskRunner(AbstractRunner):
             name: os.environ[name]
             for name in FORWARDED_ENVIRONMENT
             if name in os.environ
-        }
+        } | {"KERAS_BACKEND": backends.configured_backend()}
         return _NodeExecutor(
             self._client, environment, project.PACKAGE_NAME, dict(project.LOGGING)
         )
@@ -238,11 +239,26 @@ def _run_node(  # noqa: PLR0913
         # set up by the `kedro run` process and have no state here.
         hook_manager = compat.project_hook_manager(project.settings.HOOKS)
         get_client()  # the worker's client, found by `is_async` threads once it exists
+        _check_backend(environment["KERAS_BACKEND"])
         with (
             environment_set(environment),
             _mlflow_run(environment.get("MLFLOW_RUN_ID")),
         ):
             return Task(node, catalog, is_async, hook_manager, run_id).execute()
+
+
+def _check_backend(backend: str) -> None:
+    """The worker runs Keras on ``backend`` (the ``kedro run``'s): it is set for the
+    node, so a worker imports Keras on it, unless an earlier node of another run
+    imported Keras on another backend, which only a new worker process can change."""
+    keras = sys.modules.get("keras")
+    if keras is not None and keras.backend.backend() != backend:
+        raise RuntimeError(
+            f"Dask worker {get_worker().address} runs Keras on "
+            f"{keras.backend.backend()!r} (an earlier run's), but this run trains on "
+            f"{backend!r}: restart the workers (or start them with "
+            f"KERAS_BACKEND={backend})."
+        )
 
 
 @contextmanager

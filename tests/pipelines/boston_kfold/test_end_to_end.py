@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests import reference
+from keras_classics.backends import configured_backend
 from tests.project import Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
@@ -226,6 +227,10 @@ def test_viz_build_succeeds(project):
 def test_book_results_on_the_real_data(tmp_path):
     project = Project.copy_of_repo(tmp_path)
     run = project.run_on_real_data("boston_kfold")
+    # Run on both backends (tests/test_backends.py): each run says which it was.
+    backend = configured_backend()
+    assert run.data.tags["keras_backend"] == run.data.params["keras_backend"] == backend
+    assert run.info.status == "FINISHED"
     assert run.data.metrics["mean_fold_val_mae"] <= 2.6
     assert run.data.metrics["test_mae"] <= 2.8
     assert not any(project.raw.iterdir()), (

@@ -257,3 +257,15 @@ def test_imdb_reaches_the_books_accuracy_on_the_real_data(tmp_path, variant, min
     )
     assert len(table) == 500
     assert accuracy >= 0.85
+
+
+def test_raw_text_imdb_on_jax_is_refused_before_anything_runs(project):
+    done = project.kedro(
+        "run", "--pipeline=imdb", "--env=raw_text", env={"KERAS_BACKEND": "jax"}
+    )
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "input is 'raw_text', but the Keras backend is 'jax'" in output
+    assert "KERAS_BACKEND=tensorflow" in output
+    assert "Traceback" not in output
+    assert "Running node" not in output

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from keras_classics.backends import configured_backend
 from keras_classics.core.parameters import (
     HoldoutParameters,
     NonNegativeInt,
@@ -31,6 +32,15 @@ class Parameters(HoldoutParameters):
     @model_validator(mode="after")
     def _consistent(self) -> Parameters:
         check_validation_samples(self.validation_samples, TRAIN_SAMPLES)
+        backend = configured_backend()
+        if self.input == "raw_text" and backend != "tensorflow":
+            raise ValueError(
+                f"input is 'raw_text', but the Keras backend is {backend!r}: the "
+                "raw-text model vectorises strings itself (a TextVectorization "
+                "layer), and only TensorFlow has string tensors. Run this variant "
+                "with KERAS_BACKEND=tensorflow (the default), or use input: "
+                "token_ids on JAX"
+            )
         check_output_units(
             self.model, 1, "IMDB is binary: one sigmoid unit gives P(positive)"
         )
