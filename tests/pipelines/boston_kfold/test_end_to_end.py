@@ -9,8 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from tests import reference
 from keras_classics.backends import configured_backend
+from tests import reference
 from tests.project import Project, needs_real_data
 
 QUICK = "boston_kfold.training.epochs=3,boston_kfold.final_epochs=2"
