@@ -64,7 +64,9 @@ def sides(
         )
 
     def plain(backend: str):
-        return lambda: run_plain(script, project, {**env, "KERAS_BACKEND": backend}, data)
+        return lambda: run_plain(
+            script, project, {**env, "KERAS_BACKEND": backend}, data
+        )
 
     columns = {
         "pipeline, TensorFlow": pipeline("tensorflow"),

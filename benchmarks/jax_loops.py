@@ -94,7 +94,9 @@ def main() -> None:
     for name, make in (("Dense 512", dense_model), ("MNIST convnet", build_model)):
         scanned = seconds(make(), x, y, True, args.repeats)
         per_batch = seconds(make(), x, y, False, args.repeats)
-        print(f"| {name} | {scanned:.2f} | {per_batch:.2f} | {scanned / per_batch:.1f}x |")
+        print(
+            f"| {name} | {scanned:.2f} | {per_batch:.2f} | {scanned / per_batch:.1f}x |"
+        )
 
 
 if __name__ == "__main__":
