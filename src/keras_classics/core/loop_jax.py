@@ -170,7 +170,7 @@ def _steps(model: keras.Model, spec: RowsSpec, one_call: bool):
             logs, state = model_step(state, (batch_of(x, rows, spec), y[rows]))
             return state, logs
 
-        return step if one_call else jax.jit(step, donate_argnums=0)
+        return step if one_call else jax.jit(step)
 
     return of(model.train_step), of(model.test_step)
 
