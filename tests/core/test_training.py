@@ -147,3 +147,39 @@ def test_a_reused_scratch_model_trains_exactly_like_a_fresh_one():
         [w.sum() for w in models.from_config(config, seed=5).get_weights()],
     )
     assert train(again) == train(models.from_config(config, seed=5))
+
+
+def test_a_convnet_matches_keras_fit_epoch_by_epoch():
+    # On JAX's CPU, a convolutional model's epoch runs a compiled call per batch
+    # (loop_jax.convolutions_on_cpu): the same results as fit's, with validation.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 8, 8, 1)).astype("float32")
+    y = keras.utils.to_categorical(rng.integers(0, 3, size=40), 3)
+    spec = {
+        "layers": [
+            {"type": "Conv2D", "filters": 4, "kernel_size": 3, "activation": "relu"},
+            {"type": "Flatten"},
+            {"type": "Dense", "units": 3, "activation": "softmax"},
+        ],
+        "compile": {
+            "optimizer": "rmsprop",
+            "loss": "categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
+    }
+    config = models.to_config(models.build_model(spec, (8, 8, 1), name="conv"))
+    ours, reference = models.from_config(config, 1), models.from_config(config, 2)
+    reference.set_weights(ours.get_weights())
+    settings = {"epochs": 3, "batch_size": 16, "shuffle": False}
+    history = training.fit(
+        ours, x[:30], y[:30], validation_data=(x[30:], y[30:]), **settings
+    )
+    expected = reference.fit(
+        x[:30], y[:30], validation_data=(x[30:], y[30:]), verbose=0, **settings
+    ).history
+    for name in expected:
+        np.testing.assert_allclose(history[name], expected[name], rtol=1e-4)
+    assert training.evaluate(ours, x, y, batch_size=16) == pytest.approx(
+        reference.evaluate(x, y, batch_size=16, verbose=0, return_dict=True),
+        rel=1e-4,
+    )
