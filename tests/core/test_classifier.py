@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from keras_classics.backends import configured_backend
 from keras_classics.core import classifier, models, nodes
 
 
@@ -62,6 +63,10 @@ def test_final_training_data_is_all_or_the_non_held_out_part():
     assert len(rest[1]["history"]["final_loss"]) == 2
 
 
+@pytest.mark.skipif(
+    configured_backend() != "tensorflow",
+    reason="raw-text IMDB is TensorFlow's (README: Backends)",
+)
 def test_text_vectorization_vocabulary_is_learnt_into_the_spec():
     spec = {
         "layers": [

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from keras_classics.backends import configured_backend
 from keras_classics.core.parameters import ParameterError, validate
 from keras_classics.pipelines import PARAMETER_SCHEMAS
 from keras_classics.settings import CONFIG_LOADER_ARGS
@@ -311,6 +312,10 @@ def test_invalid_parameters(path, value, fragments):
     assert message.count("\n  - ") == 1, message
 
 
+@pytest.mark.skipif(
+    configured_backend() != "tensorflow",
+    reason="raw-text IMDB is TensorFlow's (README: Backends)",
+)
 def test_defaults_and_environments_are_valid():
     check(DEFAULTS)
     check(configured("raw_text"))
@@ -342,6 +347,10 @@ def test_auto_final_epochs_needs_epochs_after_the_skipped_ones():
     check(parameters)
 
 
+@pytest.mark.skipif(
+    configured_backend() != "tensorflow",
+    reason="raw-text IMDB is TensorFlow's (README: Backends)",
+)
 def test_validation_leaves_tensorflow_unstarted():
     """The ParallelRunner forks after validation: a TensorFlow runtime started in the
     parent (by creating an optimizer, a metric or a TextVectorization) hangs the
