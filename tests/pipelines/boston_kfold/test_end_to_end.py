@@ -227,7 +227,7 @@ def test_viz_build_succeeds(project):
 def test_book_results_on_the_real_data(tmp_path):
     project = Project.copy_of_repo(tmp_path)
     run = project.run_on_real_data("boston_kfold")
-    # Run on both backends (tests/test_backends.py): each run says which it was.
+    # Run on both backends (tests/backends): each run says which it was.
     backend = configured_backend()
     assert run.data.tags["keras_backend"] == run.data.params["keras_backend"] == backend
     assert run.info.status == "FINISHED"

@@ -124,7 +124,9 @@ def test_fashion_mnist_from_its_idx_files(project):
 @needs_real_data("mnist.npz")
 def test_the_books_accuracy_on_the_real_mnist(tmp_path):
     project = Project.copy_of_repo(tmp_path)
-    run = project.run_on_real_data("mnist")
+    # The hold-out curve cut to one epoch, for CI's time: the final model (the book's
+    # 5 epochs on all 60,000 digits, seeded on its own) and its figure are the same.
+    run = project.run_on_real_data("mnist", "--params", "mnist.training.epochs=1")
     assert run.data.metrics["test_accuracy"] >= 0.99
 
     # The first 1,000 test digits written as PNG files, predicted by mnist_predict.

@@ -2,8 +2,14 @@
 
 Keras takes its backend once per process, when it is imported (``KERAS_BACKEND``), so
 this suite's process trains on one backend: TensorFlow, unless ``KERAS_BACKEND`` says
-otherwise. Each test here runs some of the suite's tests in a pytest process on the
-other backend, so that one ``python -m pytest`` covers both.
+otherwise. Each test in this folder runs some of the suite's tests in a pytest process
+on the other backend, so that one ``python -m pytest`` covers both. One file each, so
+that the test workers run them side by side.
+
+Not repeated on the other backend, for CI's time: imdb's and mnist_dense's real-data
+runs (the same code paths as reuters' and boston_kfold's), and the convnet's (XLA's CPU
+convolutions make mnist a run of minutes on JAX); benchmarks/backends.py measures them
+on both backends.
 """
 
 from __future__ import annotations
@@ -18,25 +24,10 @@ from keras_classics.backends import SUPPORTED, configured_backend
 from tests.project import REPO
 
 OTHER_BACKEND = next(name for name in SUPPORTED if name != configured_backend())
-BACKEND_SENSITIVE = [
-    "tests/core/test_training.py",  # equal to model.fit, epoch by epoch
-    "tests/core/test_vectorize.py",  # multi-hot batches
-    # The book's figures on the real data, each a FINISHED run tagged with its backend
-    "tests/pipelines/boston_kfold/test_end_to_end.py::test_book_results_on_the_real_data",
-    "tests/pipelines/text/test_end_to_end.py::"
-    "test_reuters_reaches_the_books_accuracy_on_the_real_data",
-    # Not repeated here, for CI's time: imdb's and mnist_dense's real-data runs (the
-    # same code paths as reuters' and boston_kfold's), and the convnet's (XLA's CPU
-    # convolutions make mnist a run of minutes on JAX); benchmarks/backends.py
-    # measures them on both backends.
-]
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize(
-    "tests", BACKEND_SENSITIVE, ids=lambda tests: tests.split("/")[-1]
-)
-def test_on_the_other_backend(tests):
+def run_on_the_other_backend(tests: str) -> None:
+    """Run ``tests`` (a pytest node id or path) in a pytest process on the other backend."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-n", "0", "--no-cov", "-q", "-rs", tests],
         cwd=REPO,
