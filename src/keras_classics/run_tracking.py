@@ -330,17 +330,19 @@ class RunTracking(MlflowHook):
         self, run, names: list[str], parameters: Mapping[str, Any]
     ) -> list[str]:
         """A nested run per variant of the sweeps among ``names``, named after the
-        variant and its overrides, with the variant's parameters (flattened as for a
-        plain run of its pipeline, so runs compare side by side); their ids."""
+        variant (a grid's, and its overrides), with the variant's parameters
+        (flattened as for a plain run of its pipeline, so runs compare side by side);
+        their ids."""
         client = mlflow.MlflowClient()
         run_ids = []
         for name in (name for name in names if name in self._sweeps):
             sweep = self._sweeps[name]
             for variant, section in parameters[name].items():
                 changes = ",".join(f"{k}={v}" for k, v in section["overrides"].items())
+                run_name = variant if sweep.variants else f"{name}.{variant} {changes}"
                 child = client.create_run(
                     run.info.experiment_id,
-                    run_name=f"{name}.{variant} {changes}",
+                    run_name=run_name,
                     tags={
                         "mlflow.parentRunId": run.info.run_id,
                         VARIANT_TAG: f"{name}.{variant}",

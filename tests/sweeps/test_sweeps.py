@@ -68,7 +68,7 @@ def test_a_grid_path_that_is_not_a_parameter_is_refused():
 
 
 def test_incomplete_sweep_definitions_are_refused():
-    with pytest.raises(ValueError, match="s needs pipeline, grid and metric"):
+    with pytest.raises(ValueError, match="s needs pipeline, metric, and either grid"):
         sweeps.load({"s": {"pipeline": "boston_kfold", "grid": GRID}})
 
 
