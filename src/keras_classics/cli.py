@@ -27,6 +27,7 @@ from keras_classics.core.errors import WorkerLostError
 from keras_classics.core.parameters import ParameterError
 from keras_classics.core.preparation import InputError
 from keras_classics.datasets.errors import DataValueError
+from keras_classics.sweeps import SweepError
 from keras_classics.tracking_store import TrackingStoreError
 
 
@@ -64,6 +65,8 @@ SELF_EXPLAINED = (
     TrackingStoreError,
     # A worker lost for good (DaskRunner): its address, the node, what to do.
     WorkerLostError,
+    # A sweeps.yml entry that cannot run: the sweep, the variant, what to change.
+    SweepError,
 )
 
 

@@ -41,6 +41,10 @@ VARIANT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")
 
 
+class SweepError(ValueError):
+    """A ``sweeps.yml`` entry that cannot run: the message names it and what to change."""
+
+
 @dataclass(frozen=True)
 class Sweep:
     """One entry of ``sweeps.yml``: a ``grid`` of values, or named ``variants``."""
@@ -68,33 +72,39 @@ class Sweep:
         """The sweep's section of the run's parameters: per variant, its overrides and
         the pipeline's parameters with them applied."""
         return {
-            variant: {"overrides": changes, self.pipeline: _apply(base, changes)}
+            variant: {
+                "overrides": changes,
+                self.pipeline: _apply(base, changes, f"{self.name}.{variant}"),
+            }
             for variant, changes in self.overrides().items()
         }
 
 
 def load(config: Mapping[str, Any]) -> dict[str, Sweep]:
-    """The sweeps of ``sweeps.yml``, by name."""
+    """The sweeps of ``sweeps.yml``, by name; an entry set to null (in an
+    environment's ``sweeps.yml``) is not a sweep there."""
     sweeps = {}
     for name, entry in config.items():
+        if entry is None:
+            continue
         if (
             set(entry) - KEYS
             or not {"pipeline", "metric"} <= set(entry)
             or ("grid" in entry) == ("variants" in entry)
         ):
-            raise ValueError(
+            raise SweepError(
                 f"sweeps.yml: {name} needs pipeline, metric, and either grid or "
                 "variants (and optionally goal: minimize or maximize, and curve); got "
                 f"{sorted(entry)}"
             )
         for variant, changes in entry.get("variants", {}).items():
             if not VARIANT_NAME.fullmatch(str(variant)):
-                raise ValueError(
+                raise SweepError(
                     f"sweeps.yml: {name}.variants: {variant!r} is not a variant name "
                     "(letters, digits and _, starting with a letter)"
                 )
             if not isinstance(changes, Mapping):
-                raise ValueError(
+                raise SweepError(
                     f"sweeps.yml: {name}.variants.{variant} must map parameter paths "
                     f"to values ({{}} for the pipeline's own), not {changes!r}"
                 )
@@ -176,7 +186,7 @@ def _history_dataset(base: Pipeline, name: str) -> str:
     for dataset in ("curve", "epoch_curves"):
         if f"{name}.{dataset}" in base.all_outputs():
             return dataset
-    raise ValueError(
+    raise SweepError(
         f"sweeps.yml: curve is set, but pipeline {name} has no validation history "
         "(a curve or epoch_curves output) to draw"
     )
@@ -237,7 +247,7 @@ def validation_history(history: Any, curve: str) -> list[float]:
     k-fold ``epoch_curves`` (a column per metric)."""
     values = history["history"] if isinstance(history, Mapping) else history
     if curve not in values:
-        raise ValueError(
+        raise SweepError(
             f"sweeps.yml: curve {curve!r} is not in the training history; it has "
             f"{', '.join(sorted(values))}"
         )
@@ -290,8 +300,11 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _apply(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """``base`` with each dotted path (list items by index) set to its value."""
+def _apply(
+    base: Mapping[str, Any], changes: Mapping[str, Any], variant: str
+) -> dict[str, Any]:
+    """``base`` with each dotted path (list items by index) set to its value (for the
+    messages: the ``variant`` they are of)."""
     result = copy.deepcopy(dict(base))
     for path, value in changes.items():
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
@@ -301,8 +314,10 @@ def _apply(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
                 target = target[part]
             target[last]  # the path must exist: a typo is not a new parameter
         except (KeyError, IndexError, TypeError):
-            raise ValueError(
-                f"sweeps.yml: grid path {path!r} is not a parameter of the pipeline"
+            raise SweepError(
+                f"sweeps.yml: {variant}: {path!r} is not a parameter of the pipeline "
+                "(check the path; a sweep that does not apply in an environment is "
+                "set to null in that environment's sweeps.yml)"
             ) from None
         target[last] = value
     return result

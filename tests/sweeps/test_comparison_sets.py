@@ -7,11 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from kedro.config import OmegaConfigLoader
 
 from keras_classics import sweeps
 from keras_classics.pipelines.boston_kfold import pipeline as boston_kfold
 from keras_classics.pipelines.imdb import pipeline as imdb
-from tests.core.test_parameters import DEFAULTS
+from keras_classics.settings import CONFIG_LOADER_ARGS
+from tests.core.test_parameters import DEFAULTS, configured
 from tests.project import REPO, Project
 from tests.synthetic import sha256, write_sequences_npz, write_word_index
 
@@ -81,6 +83,7 @@ def test_a_named_variant_is_the_pipelines_parameters_with_its_changes():
             "either grid or variants",
         ),
         ({"pipeline": "imdb", "metric": "m"}, "either grid or variants"),
+        ({"pipeline": "imdb", "metric": "m", "grids": {}}, "either grid or variants"),
         (
             {"pipeline": "imdb", "metric": "m", "variants": {"2-layers": {}}},
             "'2-layers' is not a variant name",
@@ -94,6 +97,27 @@ def test_a_named_variant_is_the_pipelines_parameters_with_its_changes():
 def test_a_comparison_set_that_cannot_run_is_refused_saying_why(entry, complaint):
     with pytest.raises(ValueError, match=complaint):
         sweeps.load({"s": entry})
+
+
+@pytest.mark.parametrize("env", ["local", "raw_text", "team"])
+def test_every_environments_sweeps_apply_to_its_parameters(env):
+    """A sweep whose paths are not the environment's parameters would stop every
+    ``kedro run`` there: raw-text IMDB (its model starts with a TextVectorization
+    layer) sets the IMDB comparison sets to null."""
+    loader = OmegaConfigLoader(str(REPO / "conf"), env=env, **CONFIG_LOADER_ARGS)
+    configured = sweeps.load(loader["sweeps"])
+    sweeps.with_variants(loader["parameters"], configured)
+    imdb_sets = {"imdb_further_experiments", "imdb_capacity", "imdb_regularization"}
+    assert (imdb_sets <= set(configured)) is (env != "raw_text")
+
+
+def test_a_path_that_is_not_a_parameter_names_the_sweep_and_variant():
+    raw_text = configured("raw_text")["imdb"]
+    with pytest.raises(
+        sweeps.SweepError,
+        match=r"imdb_capacity.smaller: 'model.layers.0.units' is not a parameter",
+    ):
+        SHIPPED["imdb_capacity"].parameters(raw_text)
 
 
 @pytest.mark.parametrize(
