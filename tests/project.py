@@ -239,12 +239,17 @@ class Project:
         self, pipeline: str, *args: str, env: dict[str, str] | None = None
     ):
         """``kedro run --pipeline=<pipeline> <args>``; asserts success and returns the
-        one MLflow run it added to the pipeline's experiment."""
+        one MLflow run it added to the pipeline's experiment (besides nested runs)."""
         before = {run.info.run_id for run in self.runs(pipeline)}
         done = self.kedro("run", f"--pipeline={pipeline}", *args, env=env)
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         self.console = done.stdout + done.stderr
-        new = [run for run in self.runs(pipeline) if run.info.run_id not in before]
+        new = [
+            run
+            for run in self.runs(pipeline)
+            if run.info.run_id not in before
+            and "mlflow.parentRunId" not in run.data.tags
+        ]
         assert len(new) == 1, f"expected one new MLflow run, got {len(new)}"
         return new[0]
 

@@ -15,11 +15,12 @@ from kedro.framework.context import KedroContext
 from kedro.framework.hooks import hook_impl
 from pydantic import BaseModel
 
-from keras_classics import backends
+from keras_classics import backends, tuning
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import (
     ParameterError,
     PredictParameters,
+    raise_if_any,
     validate,
 )
 
@@ -124,11 +125,19 @@ class ParameterValidationHook:
         parameters = catalog.load("parameters")
         # A prediction pipeline reads its trained pipeline's section (class names...)
         # and its own, which --params may give (model_uri).
-        schemas = PARAMETER_SCHEMAS | {
-            f"{name}{PREDICT}": PredictParameters for name in PARAMETER_SCHEMAS
-        }
+        searched = tuning.searched(parameters)
+        schemas = (
+            PARAMETER_SCHEMAS
+            | {f"{name}{PREDICT}": PredictParameters for name in PARAMETER_SCHEMAS}
+            | {f"{name}{tuning.TUNE}": tuning.SearchParameters for name in searched}
+        )
         checked = list(schemas) if "__default__" in names else names
         checked += [base for name in checked if (base := trained_pipeline(name))]
+        checked += [
+            name.removesuffix(tuning.TUNE)
+            for name in checked
+            if name.removesuffix(tuning.TUNE) in searched
+        ]
         validate(
             parameters,
             schemas,
@@ -141,6 +150,16 @@ class ParameterValidationHook:
                 for variant in sweeps[name].overrides()
             },
         )
+        for name in searched:
+            if f"{name}{tuning.TUNE}" in names:
+                search = tuning.SearchParameters.model_validate(
+                    parameters[f"{name}{tuning.TUNE}"]
+                )
+                raise_if_any(
+                    tuning.space_problems(
+                        search, parameters[name], name, PARAMETER_SCHEMAS[name]
+                    )
+                )
         expected = build_pipelines(parameters, sweeps)
         for name in names:
             if set(project.pipelines[name].nodes) != set(expected[name].nodes):
@@ -161,9 +180,13 @@ def _graph_changed(name: str, sweeps: Mapping[str, Any], run_params) -> str:
         bases = [name]
     elif name in sweeps:
         bases = [sweeps[name].pipeline]
+    elif name.removesuffix(tuning.TUNE) in PARAMETER_SCHEMAS:
+        bases = [name.removesuffix(tuning.TUNE)]
     else:
         bases = list(PARAMETER_SCHEMAS)
     keys = [f"{base}.{key}" for base in bases for key in graph_parameters(base)]
+    if name.endswith(tuning.TUNE):
+        keys.append(f"{name}.workers")
     given = [
         key for key in flatten(run_params.get("runtime_params") or {}) if key in keys
     ]

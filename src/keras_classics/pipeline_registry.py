@@ -1,12 +1,13 @@
 """Project pipelines: every package under ``pipelines/``, ``__default__`` running them
 all, ``<name>_predict`` for each package's ``create_predict_pipeline`` (batch
-predictions with its trained model), and one pipeline per sweep of ``sweeps.yml``
-(``keras_classics.sweeps``).
+predictions with its trained model), ``<name>_tune`` for each ``<name>_tune`` section of
+the parameters (a hyperparameter search: ``keras_classics.tuning``), and one pipeline per
+sweep of ``sweeps.yml`` (``keras_classics.sweeps``).
 
 Pipelines are built from ``conf/``, like the rest of the project's configuration. A
 few parameters decide which nodes a pipeline has - those a pipeline module lists in
 ``GRAPH_PARAMETERS``: ``boston_kfold.k`` (a training node per fold), ``imdb.input``
-(token ids or raw texts) and ``mnist.dataset`` - so they are read here, from the
+(token ids or raw texts), ``mnist.dataset`` and a search's ``workers`` - so they are read here, from the
 project's ``conf/base`` and environment (``KEDRO_ENV``; ``kedro run --env`` sets it,
 see ``keras_classics.cli``). ``--params`` can't change them: Kedro builds pipelines
 before, and without, a run's parameters. ``ParameterValidationHook`` stops such a run
@@ -24,7 +25,7 @@ from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
-from keras_classics import sweeps
+from keras_classics import sweeps, tuning
 from keras_classics.context import configured_sweeps
 from keras_classics.core.parameters import field_value
 from keras_classics.pipelines import (
@@ -66,6 +67,10 @@ def build_pipelines(
             pipelines[f"{name}{PREDICT}"] = module.create_predict_pipeline(
                 **graph_values(name, parameters.get(name, {}))
             )
+    for name in tuning.searched(parameters):
+        search = f"{name}{tuning.TUNE}"
+        workers = field_value(parameters, tuning.SearchParameters, search, "workers")
+        pipelines[search] = tuning.create_pipeline(name, pipelines[name], workers)
     for name, sweep in sweep_configs.items():
         pipelines[name] = sweeps.create_pipeline(
             sweep,

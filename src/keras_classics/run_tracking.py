@@ -43,6 +43,7 @@ from keras_classics.tracking_store import (
     quick_requests,
     uri_source,
 )
+from keras_classics.tuning import TUNE
 
 # MLflow's experiment kind: its UI opens these experiments in the model-training view.
 EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
@@ -195,6 +196,20 @@ def results_summary(run_id: str, pipeline, catalog) -> list[str]:
                 f"{namespace}: best {best['variant']}, {best['metric']} "
                 f"{_figure(best['value'])} ({best['overrides']}); "
                 f"all variants: data/08_reporting/{namespace}/sweep_summary.csv"
+            )
+        elif dataset == "best_parameters":
+            metrics = run.data.metrics
+            metric = run.data.params.get(f"{namespace}.metric", "value")
+            counts = ", ".join(
+                f"{int(metrics[f'{state}_trials'])} {state}"
+                for state in ("complete", "pruned", "failed")
+            )
+            lines.append(
+                f"{namespace}: best trial {int(metrics['best_trial'])}, "
+                f"{metric} {_figure(metrics['best_value'])} (study: "
+                f"{counts}); its parameters: data/08_reporting/{namespace}/"
+                f"best_parameters.yml - copy to conf/local/parameters_"
+                f"{namespace.removesuffix(TUNE)}.yml to train with them"
             )
     uri = mlflow.get_tracking_uri()
     server = uri.rstrip("/") if uri.startswith(("http://", "https://")) else None

@@ -39,6 +39,10 @@ KEYS = {"pipeline", "grid", "variants", "metric", "goal", "curve"}
 VARIANT_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 # Curves whose best epoch is their highest; any other (losses, errors) is lowest.
 HIGHER_IS_BETTER = ("accuracy", "auc", "precision", "recall")
+SWEEP_HINT = (
+    "check the path; a sweep that does not apply in an environment is set to null in "
+    "that environment's sweeps.yml"
+)
 
 
 class SweepError(ValueError):
@@ -74,7 +78,9 @@ class Sweep:
         return {
             variant: {
                 "overrides": changes,
-                self.pipeline: _apply(base, changes, f"{self.name}.{variant}"),
+                self.pipeline: apply_changes(
+                    base, changes, f"sweeps.yml: {self.name}.{variant}"
+                ),
             }
             for variant, changes in self.overrides().items()
         }
@@ -300,11 +306,14 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _apply(
-    base: Mapping[str, Any], changes: Mapping[str, Any], variant: str
+def apply_changes(
+    base: Mapping[str, Any],
+    changes: Mapping[str, Any],
+    variant: str,
+    hint: str = SWEEP_HINT,
 ) -> dict[str, Any]:
     """``base`` with each dotted path (list items by index) set to its value (for the
-    messages: the ``variant`` they are of)."""
+    messages: the ``variant`` they are of, and a ``hint``)."""
     result = copy.deepcopy(dict(base))
     for path, value in changes.items():
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
@@ -315,9 +324,7 @@ def _apply(
             target[last]  # the path must exist: a typo is not a new parameter
         except (KeyError, IndexError, TypeError):
             raise SweepError(
-                f"sweeps.yml: {variant}: {path!r} is not a parameter of the pipeline "
-                "(check the path; a sweep that does not apply in an environment is "
-                "set to null in that environment's sweeps.yml)"
+                f"{variant}: {path!r} is not a parameter of the pipeline ({hint})"
             ) from None
         target[last] = value
     return result

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from kedro.config import OmegaConfigLoader
 
+from keras_classics import tuning
 from keras_classics.backends import configured_backend
 from keras_classics.core.parameters import ParameterError, validate
 from keras_classics.pipelines import PARAMETER_SCHEMAS
@@ -28,7 +29,17 @@ ALL = list(PARAMETER_SCHEMAS)
 
 
 def check(parameters: dict[str, Any], names: list[str] = ALL) -> None:
-    validate(parameters, PARAMETER_SCHEMAS, names, extra_keys=("run_name",))
+    """``validate`` as a run does: the pipelines' sections and their searches'."""
+    searches = {
+        f"{name}{tuning.TUNE}": tuning.SearchParameters
+        for name in tuning.searched(parameters)
+    }
+    validate(
+        parameters,
+        PARAMETER_SCHEMAS | searches,
+        [*names, *searches],
+        extra_keys=("run_name",),
+    )
 
 
 def changed(path: str, value: Any) -> dict[str, Any]:

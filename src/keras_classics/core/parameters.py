@@ -74,7 +74,7 @@ def _final_epochs(value: Any) -> Any:
 FinalEpochs = Annotated[int | str, BeforeValidator(_final_epochs)]
 
 
-def _suggest(name: str, known: list[str]) -> str:
+def suggestion(name: str, known: list[str]) -> str:
     match = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
     return f"; did you mean {match[0]!r}?" if match else ""
 
@@ -93,7 +93,7 @@ def _check_activation(value: Any) -> None:
     except (ValueError, TypeError):
         known = _names(keras.activations, str.islower)
         raise ValueError(
-            f"activation {value!r} is not a Keras activation{_suggest(value, known)}"
+            f"activation {value!r} is not a Keras activation{suggestion(value, known)}"
         ) from None
 
 
@@ -119,7 +119,7 @@ def _check_layer(spec: dict[str, Any]) -> dict[str, Any]:
     for name in kwargs:
         if name not in arguments:
             raise ValueError(
-                f"{layer_type} has no argument {name!r}{_suggest(name, arguments)}"
+                f"{layer_type} has no argument {name!r}{suggestion(name, arguments)}"
             )
     if "activation" in kwargs:
         _check_activation(kwargs["activation"])
@@ -142,14 +142,14 @@ def _check_optimizer(spec: str | dict[str, Any]) -> str | dict[str, Any]:
     optimizer = optimizers.get(name.lower())
     if optimizer is None:
         raise ValueError(
-            f"optimizer {name!r} is not a Keras optimizer{_suggest(name, list(optimizers))}"
+            f"optimizer {name!r} is not a Keras optimizer{suggestion(name, list(optimizers))}"
         )
     arguments = _arguments(optimizer)
     for argument in config:
         if argument not in arguments:
             raise ValueError(
                 f"{optimizer.__name__} has no argument {argument!r}"
-                f"{_suggest(argument, arguments)}"
+                f"{suggestion(argument, arguments)}"
             )
     rate = config.get("learning_rate", 1)
     if not (isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0):
@@ -165,7 +165,7 @@ def _check_loss(name: str) -> str:
     except ValueError:
         known = _names(keras.losses, str.islower)
         raise ValueError(
-            f"loss {name!r} is not a Keras loss{_suggest(name, known)}"
+            f"loss {name!r} is not a Keras loss{suggestion(name, known)}"
         ) from None
     return name
 
@@ -181,7 +181,7 @@ def _check_metric(name: str) -> str:
     except ValueError:
         known = [*COMPILE_METRICS, *_names(keras.metrics, str.islower)]
         raise ValueError(
-            f"metric {name!r} is not a Keras metric{_suggest(name, known)}"
+            f"metric {name!r} is not a Keras metric{suggestion(name, known)}"
         ) from None
     return name
 
@@ -263,18 +263,18 @@ def validate(
     """
     known = [*schemas, *extra_keys]
     problems = [
-        f"{key}: unknown parameter section{_suggest(key, known)}"
+        f"{key}: unknown parameter section{suggestion(key, known)}"
         for key in parameters
         if key not in known
     ]
     for name in names:
-        problems += _problems(name, schemas[name], parameters.get(name, {}))
+        problems += section_problems(name, schemas[name], parameters.get(name, {}))
     for path, name in (variants or {}).items():
         section = parameters
         for part in path.split("."):
             section = section[part]
-        problems += _problems(path, schemas[name], section)
-    _raise_if_any(problems)
+        problems += section_problems(path, schemas[name], section)
+    raise_if_any(problems)
 
 
 def field_value(
@@ -291,11 +291,11 @@ def field_value(
     try:
         return adapter.validate_python(parameters[name][key])
     except ValidationError:
-        _raise_if_any(_problems(name, schema, parameters[name]))
+        raise_if_any(section_problems(name, schema, parameters[name]))
         raise
 
 
-def _problems(name: str, schema: type[Section], section: Any) -> list[str]:
+def section_problems(name: str, schema: type[Section], section: Any) -> list[str]:
     try:
         schema.model_validate(section)
     except ValidationError as error:
@@ -303,7 +303,7 @@ def _problems(name: str, schema: type[Section], section: Any) -> list[str]:
     return []
 
 
-def _raise_if_any(problems: list[str]) -> None:
+def raise_if_any(problems: list[str]) -> None:
     if problems:
         raise ParameterError(
             "Invalid parameters (conf/base/parameters_<pipeline>.yml, an environment's "
@@ -320,7 +320,7 @@ def _describe(name: str, detail: dict[str, Any]) -> str:
     if detail["type"] == "unknown_keys":
         allowed = detail["ctx"]["allowed"]
         return "; ".join(
-            f"{path}.{key}: unknown parameter{_suggest(key, allowed)}"
+            f"{path}.{key}: unknown parameter{suggestion(key, allowed)}"
             f" (allowed: {', '.join(allowed)})"
             for key in detail["ctx"]["keys"]
         )

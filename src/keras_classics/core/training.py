@@ -20,7 +20,9 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import keras
 import numpy as np
@@ -44,6 +46,21 @@ logger = logging.getLogger(__name__)
 Inputs = np.ndarray | MultiHotRows
 
 _FUNCTIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Callbacks every fit in a context adds (``extra_callbacks``).
+_EXTRA_CALLBACKS: ContextVar[tuple[keras.callbacks.Callback, ...]] = ContextVar(
+    "extra_callbacks", default=()
+)
+
+
+@contextmanager
+def extra_callbacks(*callbacks: keras.callbacks.Callback) -> Iterator[None]:
+    """Add ``callbacks`` to every ``fit`` in this context (thread): a search's trial
+    reporter, which the training nodes do not take."""
+    token = _EXTRA_CALLBACKS.set((*_EXTRA_CALLBACKS.get(), *callbacks))
+    try:
+        yield
+    finally:
+        _EXTRA_CALLBACKS.reset(token)
 
 
 def fit(
@@ -93,7 +110,7 @@ def fit(
         ),
     )
     callback_list = keras.callbacks.CallbackList(
-        [*callbacks, keras.callbacks.TerminateOnNaN()],
+        [*callbacks, *_EXTRA_CALLBACKS.get(), keras.callbacks.TerminateOnNaN()],
         add_history=True,
         add_progbar=verbose != 0,
         model=model,
