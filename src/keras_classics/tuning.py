@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from matplotlib.figure import Figure
 
+    from keras_classics.core.tracking import NestedRuns
+
 TUNE = "_tune"  # <name>_tune: the hyperparameter search of pipeline <name>
 # What a search node gives the report: the numbers of the trials it ran.
 WORKER_TRIALS = "worker_{worker}_trials"
@@ -203,7 +205,13 @@ def create_pipeline(name: str, base: Pipeline, workers: int) -> Pipeline:
     searches = [
         node(
             bound(search, name=name, data=data, worker=worker),
-            inputs=["study_storage", f"params:{tune}", f"params:{name}", *data],
+            inputs=[
+                "study_storage",
+                "trial_runs",
+                f"params:{tune}",
+                f"params:{name}",
+                *data,
+            ],
             outputs=WORKER_TRIALS.format(worker=worker),
             name=f"search_{worker}",
             tags=TRAIN,
@@ -258,8 +266,9 @@ def _parameter_inputs(pipeline: Pipeline) -> set[str]:
     return {name for name in pipeline.inputs() if name.startswith("params:")}
 
 
-def search(
+def search(  # noqa: PLR0913
     storage: optuna.storages.BaseStorage,
+    trial_runs: NestedRuns,
     search_params: dict[str, Any],
     base_params: dict[str, Any],
     *inputs: Any,
@@ -268,12 +277,13 @@ def search(
     worker: int,
 ) -> list[int]:
     """Run trials of the study until it has ``n_trials`` finished ones (or for
-    ``timeout`` seconds), on the prepared ``inputs`` (datasets ``data``); the numbers of
-    the trials run here."""
+    ``timeout`` seconds), on the prepared ``inputs`` (datasets ``data``), each in a run
+    of ``trial_runs``; the numbers of the trials run here."""
     from keras_classics.core import trials  # noqa: PLC0415 (imports Keras, Optuna)
 
     return trials.optimize(
         storage,
+        trial_runs,
         SearchParameters.model_validate(search_params),
         name,
         base_params,
@@ -399,20 +409,49 @@ class StudyStorageDataset(AbstractDataset[None, "optuna.storages.BaseStorage"]):
         self.metadata = metadata
 
     def _load(self) -> optuna.storages.BaseStorage:
-        from keras_classics.core import trials  # noqa: PLC0415
-
-        url = self._url or trials.tracking_database()
+        url = self._url or tracking_database()
         if url is None:
             raise DatasetError(
-                "The study storage has no url, and MLflow's tracking URI is no "
-                "database: set the catalog entry's url (or its credentials' url) to "
-                "a database for the studies, e.g. the PostgreSQL database of the "
-                "MLflow server (README: 'Hyperparameter search')."
+                "The study storage has no url, and MLflow's tracking URI is a "
+                "server's, not a database: give the studies a database - with "
+                "--env=team, set KERAS_CLASSICS_STUDY_STORAGE to the SQLAlchemy URL "
+                "of the MLflow server's PostgreSQL database (conf/team/"
+                "catalog_tune.yml)."
             )
-        return trials.storage(url, self._schema)
+        return study_storage(url, self._schema)
 
     def _save(self, data: None) -> None:
         raise DatasetError("The study storage is read: trials are written by Optuna.")
 
     def _describe(self) -> dict[str, Any]:
         return {"url": "***" if self._url else None, "schema": self._schema}
+
+
+def tracking_database() -> str | None:
+    """MLflow's tracking URI when it is a database (not a server's address)."""
+    import mlflow  # noqa: PLC0415
+
+    uri = mlflow.get_tracking_uri()
+    return uri if uri.startswith(("sqlite:", "postgresql", "mysql")) else None
+
+
+def study_storage(url: str, schema: str) -> optuna.storages.RDBStorage:
+    """Optuna's storage in the database ``url``, beside MLflow's tables (SQLite: the
+    same file, without Optuna's schema-version check, which reads MLflow's version;
+    PostgreSQL: in its own ``schema``)."""
+    import optuna  # noqa: PLC0415
+
+    if url.startswith("postgresql"):
+        import sqlalchemy  # noqa: PLC0415
+
+        engine = sqlalchemy.create_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        finally:
+            engine.dispose()
+        return optuna.storages.RDBStorage(
+            url,
+            engine_kwargs={"connect_args": {"options": f"-csearch_path={schema}"}},
+        )
+    return optuna.storages.RDBStorage(url, skip_compatibility_check=True)

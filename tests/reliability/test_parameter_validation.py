@@ -61,3 +61,35 @@ def test_parameters_of_other_pipelines_are_not_in_the_way(project):
         "imdb.load.num_words=2",
     )
     assert run.info.status == "FINISHED"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ("boston_kfold_tune.n_trials=0", "boston_kfold_tune.n_trials = 0"),
+        (
+            "boston_kfold_tune.sampler.type=TPESampIer",
+            "boston_kfold_tune.sampler.type is 'TPESampIer', not a class of "
+            "optuna.samplers; did you mean 'TPESampler'?",
+        ),
+        (
+            "boston_kfold_tune.pruner.n_warmup_step=3",
+            "boston_kfold_tune.pruner: MedianPruner(",
+        ),
+        # Shapes the graph (a search node per worker): read from conf/.
+        (
+            "boston_kfold_tune.workers=2",
+            "Set workers: <value> under boston_kfold_tune: in "
+            "conf/local/parameters_boston_kfold_tune.yml",
+        ),
+    ],
+    ids=["no-trials", "unknown-sampler", "pruner-argument", "workers"],
+)
+def test_a_search_that_cannot_run_stops_before_anything_runs(project, params, message):
+    done = project.kedro("run", "--pipeline=boston_kfold_tune", "--params", params)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert message in output, output[-3000:]
+    assert "Running node" not in output
+    assert "Traceback" not in output
+    assert project.runs("boston_kfold_tune") == []

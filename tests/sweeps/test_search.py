@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 from kedro.config import OmegaConfigLoader
+from mlflow import MlflowClient
 from optuna.trial import TrialState
 
 from keras_classics import tuning
@@ -224,7 +225,7 @@ def _search_runs(project: Project) -> tuple[list, dict[int, object]]:
 
 def _study(project: Project, name: str = "boston_kfold_tune") -> optuna.Study:
     return optuna.load_study(
-        study_name=name, storage=trials.storage(project.tracking_uri, "optuna")
+        study_name=name, storage=tuning.study_storage(project.tracking_uri, "optuna")
     )
 
 
@@ -401,14 +402,17 @@ def test_a_hold_out_search_runs_its_workers_at_once_on_a_parallel_runner(
     )
     assert run.info.status == "FINISHED"
     study = _study(project, "imdb_tune")
-    assert len(study.trials) == 4
+    # Two workers stop once 4 trials are finished: the other's last trial, started
+    # meanwhile, finishes too.
+    numbers = list(range(len(study.trials)))
+    assert len(numbers) in (4, 5)
     assert {t.state for t in study.trials} == {TrialState.COMPLETE}
     children = [
         child
         for child in project.runs("imdb_tune")
         if child.info.run_id != run.info.run_id
     ]
-    assert sorted(int(c.data.tags[trials.TRIAL_TAG]) for c in children) == [0, 1, 2, 3]
+    assert sorted(int(c.data.tags[trials.TRIAL_TAG]) for c in children) == numbers
     for child in children:
         trial = study.trials[int(child.data.tags[trials.TRIAL_TAG])]
         accuracy = project.history(child, "val_accuracy")
@@ -417,7 +421,7 @@ def test_a_hold_out_search_runs_its_workers_at_once_on_a_parallel_runner(
         assert child.data.metrics["best_val_accuracy"] == pytest.approx(max(accuracy))
     assert run.data.metrics["best_value"] == pytest.approx(study.best_value)
     table = pd.read_csv(project.path / "data/08_reporting/imdb_tune/trials.csv")
-    assert table["number"].tolist() == [0, 1, 2, 3]
+    assert table["number"].tolist() == numbers
     assert table["value"].tolist() == pytest.approx([t.value for t in study.trials])
     artifacts = {a.path for a in project.mlflow().list_artifacts(run.info.run_id)}
     assert artifacts == {
@@ -427,3 +431,26 @@ def test_a_hold_out_search_runs_its_workers_at_once_on_a_parallel_runner(
         "param_importances.png",
     }
     assert "imdb_tune: best trial" in project.console
+
+
+def test_optuna_shares_mlflows_sqlite_file_only_without_its_version_check(tmp_path):
+    """Why the storage skips Optuna's schema-version check on SQLite: the table it
+    reads holds MLflow's version. When this fails, the two no longer clash (or clash
+    otherwise): revisit ``tuning.study_storage``."""
+    url = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=url)
+    experiment = client.create_experiment("kept")
+    with pytest.raises(
+        RuntimeError, match="no longer compatible with the table schema"
+    ):
+        optuna.storages.RDBStorage(url)
+    study = optuna.create_study(
+        study_name="s", storage=tuning.study_storage(url, "optuna")
+    )
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    reopened = optuna.load_study(
+        study_name="s", storage=tuning.study_storage(url, "optuna")
+    )
+    assert [t.state for t in reopened.trials] == [TrialState.COMPLETE] * 2
+    # MLflow still opens its store, and finds what it had.
+    assert MlflowClient(tracking_uri=url).get_experiment(experiment).name == "kept"

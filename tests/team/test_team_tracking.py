@@ -288,3 +288,65 @@ def _new_database(postgres: str, name: str) -> str:
     with psycopg.connect(admin, autocommit=True) as database:
         database.execute(f"CREATE DATABASE {name} OWNER mlflow")
     return f"postgresql://mlflow@{server}/{name}"
+
+
+@pytest.mark.e2e
+def test_a_team_search_keeps_its_study_beside_the_servers_tables(
+    server, postgres, tmp_path
+):
+    url, _ = server
+    project = Project.with_boston_data(tmp_path)
+    (project.path / "conf/team/parameters_boston_kfold_tune.yml").write_text(
+        "boston_kfold_tune:\n"
+        "  n_trials: 2\n"
+        "  space:\n"
+        "    training.batch_size: {type: categorical, choices: [8, 12]}\n"
+    )
+    done = project.kedro(
+        "run",
+        "--env=team",
+        "--pipeline=boston_kfold_tune",
+        "--params",
+        "boston_kfold.training.epochs=3",
+        env={"MLFLOW_TRACKING_URI": url, "KERAS_CLASSICS_STUDY_STORAGE": postgres},
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    client = MlflowClient(url)
+    experiment = client.get_experiment_by_name("boston_kfold_tune")
+    runs = client.search_runs([experiment.experiment_id])
+    (search,) = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    assert search.info.status == "FINISHED"
+    assert sorted(run.info.run_name for run in runs if run is not search) == [
+        "trial 0",
+        "trial 1",
+    ]
+    with psycopg.connect(postgres) as database:
+        # The study in the server's database, in a schema of its own: each of
+        # MLflow and Optuna keeps its own schema version (alembic_version).
+        states = database.execute(
+            "SELECT state FROM optuna.trials JOIN optuna.studies USING (study_id)"
+            " WHERE study_name = 'boston_kfold_tune'"
+        )
+        assert [state for (state,) in states.fetchall()] == ["COMPLETE", "COMPLETE"]
+        (optuna_version,) = database.execute(
+            "SELECT version_num FROM optuna.alembic_version"
+        ).fetchone()
+        (mlflow_version,) = database.execute(
+            "SELECT version_num FROM public.alembic_version"
+        ).fetchone()
+        assert optuna_version != mlflow_version
+    assert (project.path / "data/08_reporting/boston_kfold_tune/trials.csv").is_file()
+    assert not (project.path / "mlflow.db").exists()
+
+
+def test_a_team_search_without_a_study_database_says_what_to_set(server, tmp_path):
+    url, _ = server
+    project = Project.with_boston_data(tmp_path)
+    done = project.kedro(
+        "run",
+        "--env=team",
+        "--pipeline=boston_kfold_tune",
+        env={"MLFLOW_TRACKING_URI": url},
+    )
+    assert done.returncode != 0
+    assert "set KERAS_CLASSICS_STUDY_STORAGE" in done.stdout + done.stderr

@@ -27,13 +27,14 @@ from typing import Any
 import mlflow
 from kedro.io import AbstractDataset, DatasetError
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import Metric, Param, RunTag
 
 from keras_classics import compat
 from keras_classics.core.atomic import AtomicDataset
 from keras_classics.sweeps import VARIANT_TAG
 
 MAX_METRICS_PER_BATCH = 1000
+MAX_PARAMS_PER_BATCH = 100
 
 Metrics = Mapping[str, float | Sequence[float]]
 
@@ -74,6 +75,25 @@ def nested_run_id(parent_run_id: str, name: str) -> str:
     return found[0].info.run_id
 
 
+def log_metrics(run_id: str, data: Metrics, prefix: str | None = None) -> None:
+    """Log ``{key: value}`` (at step 0) and ``{key: [value per epoch]}`` (step = epoch,
+    from 1) to run ``run_id``, in batches."""
+    timestamp = int(time.time() * 1000)
+    metrics = []
+    for key, value in data.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, Sequence):
+            metrics += [
+                Metric(name, float(v), timestamp, step)
+                for step, v in enumerate(value, 1)
+            ]
+        else:
+            metrics.append(Metric(name, float(value), timestamp, 0))
+    client = MlflowClient()
+    for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
+        client.log_batch(run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH])
+
+
 class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
     """Logs ``{key: value}`` and ``{key: [value per epoch]}`` to the current MLflow run.
 
@@ -95,23 +115,7 @@ class MlflowMetricsDataset(AbstractDataset[Metrics, dict[str, list[float]]]):
     def _save(self, data: Metrics) -> None:
         if not compat.logging_activated(self):
             return
-        run_id = _required_run_id(self._nested_run)
-        timestamp = int(time.time() * 1000)
-        metrics = []
-        for key, value in data.items():
-            name = f"{self._prefix}.{key}" if self._prefix else key
-            if isinstance(value, Sequence):
-                metrics += [
-                    Metric(name, float(v), timestamp, step)
-                    for step, v in enumerate(value, 1)
-                ]
-            else:
-                metrics.append(Metric(name, float(value), timestamp, 0))
-        client = MlflowClient()
-        for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
-            client.log_batch(
-                run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH]
-            )
+        log_metrics(_required_run_id(self._nested_run), data, self._prefix)
 
     def _load(self) -> dict[str, list[float]]:
         client = MlflowClient()
@@ -176,3 +180,62 @@ class MlflowArtifactDataset(AbstractDataset[Any, Any]):
             "artifact_path": self._artifact_path,
             "nested_run": self._nested_run,
         }
+
+
+class NestedRuns:
+    """Runs nested in this ``kedro run``'s MLflow run, made while a node runs: a
+    search's trials, whose number, and when each ends, the search decides. From
+    ``MlflowNestedRunsDataset``; without a run to nest in (tracking off), every call
+    does nothing."""
+
+    def __init__(self, parent_run_id: str | None) -> None:
+        self._parent = parent_run_id
+
+    def start(
+        self, run_name: str, tags: Mapping[str, str], params: Mapping[str, Any]
+    ) -> str | None:
+        """A new nested run with ``tags`` and ``params``; its id."""
+        if self._parent is None:
+            return None
+        client = MlflowClient()
+        run = client.create_run(
+            client.get_run(self._parent).info.experiment_id,
+            run_name=run_name,
+            tags={"mlflow.parentRunId": self._parent, **tags},
+        )
+        logged = [Param(key, str(value)) for key, value in params.items()]
+        for start in range(0, len(logged), MAX_PARAMS_PER_BATCH):
+            client.log_batch(
+                run.info.run_id, params=logged[start : start + MAX_PARAMS_PER_BATCH]
+            )
+        return run.info.run_id
+
+    def log(self, run_id: str | None, metrics: Metrics) -> None:
+        """``log_metrics`` to the nested run."""
+        if run_id is not None:
+            log_metrics(run_id, metrics)
+
+    def end(self, run_id: str | None, status: str, tags: Mapping[str, str]) -> None:
+        """Tag the nested run and end it with ``status`` (FINISHED, FAILED, KILLED)."""
+        if run_id is None:
+            return
+        client = MlflowClient()
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in tags.items()])
+        client.set_terminated(run_id, status)
+
+
+class MlflowNestedRunsDataset(AbstractDataset[None, NestedRuns]):
+    """``NestedRuns`` under the current MLflow run, for a node that makes runs."""
+
+    def __init__(self, metadata: dict[str, Any] | None = None):
+        self.metadata = metadata
+        setattr(self, compat.LOGGING_SWITCH, True)  # kedro-mlflow's off switch
+
+    def _load(self) -> NestedRuns:
+        return NestedRuns(active_run_id() if compat.logging_activated(self) else None)
+
+    def _save(self, data: None) -> None:
+        raise DatasetError("Nested runs are made by the node that loads them.")
+
+    def _describe(self) -> dict[str, Any]:
+        return {}

@@ -8,29 +8,28 @@ says so. Each trial is a nested MLflow run under the search's run, named
 ``trial <number>``: the trial's parameters, every epoch's metrics, its validation
 figures, and how it ended (tag ``optuna.state``).
 
-The trials' runs are created here, while the search runs, rather than declared in
-the catalog: how many there are, and when each ends, is the search's to decide.
-Optuna's own MLflow callback (optuna-integration) logs a trial's run only after the
-trial, so it can't give per-epoch metrics, nor a KILLED run for a stopped search.
+The runs come from the catalog (``<search>.trial_runs``: ``NestedRuns``), made here as
+the search goes, since how many there are, and when each ends, is the search's to
+decide. Optuna's own MLflow callback (optuna-integration) logs a trial's run only
+after the trial, so it can't give per-epoch metrics, nor a KILLED run for a stopped
+search.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import keras
-import mlflow
 import optuna
-from mlflow.entities import Metric, Param, RunStatus, RunTag
+from mlflow.entities import RunStatus
 from optuna.trial import TrialState
 
 from keras_classics.core import training
 from keras_classics.core.errors import TrainingDivergedError
-from keras_classics.core.tracking import MAX_METRICS_PER_BATCH, active_run_id
+from keras_classics.core.tracking import NestedRuns
 from keras_classics.hooks import flatten
 from keras_classics.sweeps import HIGHER_IS_BETTER, apply_changes
 from keras_classics.tuning import (
@@ -59,28 +58,6 @@ def _quiet(name: str) -> Iterator[None]:
         yield
     finally:
         quieted.setLevel(level)
-
-
-def tracking_database() -> str | None:
-    """MLflow's tracking URI when it is a database (not a server's address)."""
-    uri = mlflow.get_tracking_uri()
-    return uri if uri.startswith(("sqlite:", "postgresql", "mysql")) else None
-
-
-def storage(url: str, schema: str) -> optuna.storages.RDBStorage:
-    """Optuna's storage in the database ``url``, beside MLflow's tables (SQLite: the
-    same file, without Optuna's schema-version check, which reads MLflow's version;
-    PostgreSQL: in its own ``schema``)."""
-    if url.startswith("postgresql"):
-        import sqlalchemy  # noqa: PLC0415
-
-        with sqlalchemy.create_engine(url).begin() as connection:
-            connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs={"connect_args": {"options": f"-csearch_path={schema}"}},
-        )
-    return optuna.storages.RDBStorage(url, skip_compatibility_check=True)
 
 
 def open_study(
@@ -114,8 +91,9 @@ def finished_trials(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=states))
 
 
-def optimize(
+def optimize(  # noqa: PLR0913
     storage: optuna.storages.BaseStorage,
+    runs: NestedRuns,
     settings: SearchParameters,
     name: str,
     base_params: Mapping[str, Any],
@@ -139,7 +117,7 @@ def optimize(
         )
         return ran
     study.optimize(
-        Objective(name, settings, base_params, data),
+        Objective(name, settings, base_params, data, runs),
         timeout=settings.timeout,
         catch=(TrainingDivergedError,),
         callbacks=[
@@ -200,15 +178,16 @@ class Objective:
     """A trial: the pipeline's training on parameters drawn from the search space,
     scored by ``metric``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913
         self,
         name: str,
         settings: SearchParameters,
         base_params: Mapping[str, Any],
         data: Mapping[str, Any],
+        runs: NestedRuns,
     ) -> None:
         self._name, self._settings = name, settings
-        self._base, self._data = base_params, data
+        self._base, self._data, self._runs = base_params, data, runs
 
     def __call__(self, trial: optuna.Trial) -> float:
         from keras_classics.pipeline_registry import shaped  # noqa: PLC0415
@@ -228,7 +207,7 @@ class Objective:
         base = shaped(self._name, section)
         validation = validation_output(base, self._name)
         base_is_kfold = validation.endswith("kfold_result")
-        with trial_run(trial, self._name, section) as run_id:
+        with trial_run(self._runs, trial, self._name, section) as run_id:
             try:
                 with training.extra_callbacks(reporter), _quiet(NODES_LOGGER):
                     outputs = run_nodes(
@@ -239,10 +218,13 @@ class Objective:
                     )
                 result = outputs[validation]
             finally:
-                curves = log_epochs(run_id, reporter.fits, folds=base_is_kfold)
+                curves = epoch_metrics(reporter.fits, folds=base_is_kfold)
+                self._runs.log(run_id, curves)
             figures = validation_figures(result)
             # A fold's final score is its curve's last value, logged with the curve.
-            log_figures(run_id, {k: v for k, v in figures.items() if k not in curves})
+            self._runs.log(
+                run_id, {k: v for k, v in figures.items() if k not in curves}
+            )
             if self._settings.metric not in figures:
                 raise SearchError(
                     f"{self._name}{TUNE}.metric is {self._settings.metric!r}, not a "
@@ -296,81 +278,54 @@ def validation_figures(result: Mapping[str, Any]) -> dict[str, float]:
 
 
 @contextmanager
-def trial_run(trial: optuna.Trial, name: str, section: Mapping[str, Any]) -> Iterator:
-    """The trial's nested MLflow run (its id; None without a search run to nest in),
-    with its parameters, ended FINISHED (complete or pruned, tagged
-    ``optuna.state``), FAILED, or KILLED on Ctrl-C."""
-    parent = active_run_id()
-    if parent is None:
-        yield None
-        return
-    client = mlflow.MlflowClient()
-    run = client.create_run(
-        client.get_run(parent).info.experiment_id,
-        run_name=f"trial {trial.number}",
-        tags={
-            "mlflow.parentRunId": parent,
+def trial_run(
+    runs: NestedRuns, trial: optuna.Trial, name: str, section: Mapping[str, Any]
+) -> Iterator[str | None]:
+    """The trial's nested MLflow run (its id; None with tracking off), with the
+    parameters of pipeline ``name`` (``section``), ended FINISHED (complete or pruned,
+    tagged ``optuna.state``), FAILED, or KILLED on Ctrl-C."""
+    run_id = runs.start(
+        f"trial {trial.number}",
+        {
             "pipeline": name,
             STUDY_TAG: trial.study.study_name,
             TRIAL_TAG: str(trial.number),
         },
+        flatten({name: section}),
     )
-    run_id = run.info.run_id
-    params = [Param(k, str(v)) for k, v in flatten({name: section}).items()]
-    for start in range(0, len(params), 100):  # MLflow's limit per request
-        client.log_batch(run_id, params=params[start : start + 100])
     try:
         yield run_id
     except optuna.TrialPruned:
-        _end(client, run_id, "PRUNED", RunStatus.FINISHED, trial)
+        _end(runs, run_id, "PRUNED", RunStatus.FINISHED, trial)
         raise
     except KeyboardInterrupt:
-        _end(client, run_id, "FAIL", RunStatus.KILLED, trial)
+        _end(runs, run_id, "FAIL", RunStatus.KILLED, trial)
         raise
     except BaseException:
-        _end(client, run_id, "FAIL", RunStatus.FAILED, trial)
+        _end(runs, run_id, "FAIL", RunStatus.FAILED, trial)
         raise
-    _end(client, run_id, "COMPLETE", RunStatus.FINISHED, trial)
+    _end(runs, run_id, "COMPLETE", RunStatus.FINISHED, trial)
 
 
-def _end(client, run_id: str, state: str, status: int, trial: optuna.Trial) -> None:
-    tags = [RunTag(STATE_TAG, state)] + [
-        RunTag(f"optuna.{key}", str(value)) for key, value in trial.user_attrs.items()
-    ]
-    client.log_batch(run_id, tags=tags)
-    client.set_terminated(run_id, RunStatus.to_string(status))
+def _end(
+    runs: NestedRuns, run_id: str | None, state: str, status: int, trial: optuna.Trial
+) -> None:
+    tags = {STATE_TAG: state} | {
+        f"optuna.{key}": str(value) for key, value in trial.user_attrs.items()
+    }
+    runs.end(run_id, RunStatus.to_string(status), tags)
 
 
-def log_epochs(
-    run_id: str | None, fits: list[list[dict[str, float]]], folds: bool
-) -> set[str]:
-    """Every epoch's metrics (with ``folds``, ``fold_<i>_<name>`` for the i-th fit),
-    with the epoch as step; their names."""
-    if run_id is None:
-        return set()
-    now = int(time.time() * 1000)
-    metrics = [
-        Metric(f"fold_{fit}_{key}" if folds else key, float(value), now, epoch)
+def epoch_metrics(
+    fits: list[list[dict[str, float]]], folds: bool
+) -> dict[str, list[float]]:
+    """Each fit's per-epoch logs as histories (with ``folds``, ``fold_<i>_<name>``
+    for the i-th fit)."""
+    return {
+        f"fold_{fit}_{key}" if folds else key: [float(epoch[key]) for epoch in logs]
         for fit, logs in enumerate(fits)
-        for epoch, values in enumerate(logs, 1)
-        for key, value in values.items()
-    ]
-    _log_metrics(run_id, metrics)
-    return {metric.key for metric in metrics}
-
-
-def log_figures(run_id: str | None, figures: Mapping[str, float]) -> None:
-    if run_id is not None:
-        _log_metrics(
-            run_id,
-            [Metric(k, v, int(time.time() * 1000), 0) for k, v in figures.items()],
-        )
-
-
-def _log_metrics(run_id: str, metrics: list[Metric]) -> None:
-    client = mlflow.MlflowClient()
-    for start in range(0, len(metrics), MAX_METRICS_PER_BATCH):
-        client.log_batch(run_id, metrics=metrics[start : start + MAX_METRICS_PER_BATCH])
+        for key in (logs[0] if logs else {})
+    }
 
 
 def _described(changes: Mapping[str, Any]) -> str:
