@@ -19,6 +19,7 @@ SLOWEST_FILES = [
     "tests/pipelines/boston_kfold/test_end_to_end.py",
     "tests/reliability/test_concurrency.py",
     "tests/sweeps/test_sweeps.py",
+    "tests/sweeps/test_search.py",
     "tests/reliability/test_training_faults.py",
     "tests/reliability/test_atomic_outputs.py",
     "tests/ui/test_mlflow_compare.py",

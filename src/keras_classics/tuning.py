@@ -6,8 +6,9 @@ the pipeline's own ingest and prepare nodes, ``workers`` search nodes (which any
 runner runs at once) and a report node. Each search node runs trials of one Optuna
 study until the study has ``n_trials`` finished ones: a trial is the pipeline's build
 and training nodes (hold-out curve or k-fold, not the final model) on the trial's
-parameters, scored by a validation figure (``metric``), reporting ``monitor`` each
-epoch so that the pruner stops hopeless trials early (``keras_classics.core.trials``).
+parameters, scored by a validation figure (``metric``), reporting ``monitor`` every
+``report_every`` epochs so that the pruner stops hopeless trials early
+(``keras_classics.core.trials``).
 
 The study lives in a database (``StudyStorageDataset``): by default MLflow's own
 (``mlflow.db``), so a stopped search resumes where it left off, and several ``kedro
@@ -19,6 +20,7 @@ optimisation-history and parameter-importance figures, in the MLflow run.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -39,9 +41,11 @@ if TYPE_CHECKING:
 TUNE = "_tune"  # <name>_tune: the hyperparameter search of pipeline <name>
 # What a search node gives the report: the numbers of the trials it ran.
 WORKER_TRIALS = "worker_{worker}_trials"
-# Finished trials: what `n_trials` counts (failed ones are retried by new trials).
+# Finished trials: what `n_trials` counts (a failed one does not: another takes its place).
 FINISHED_STATES = ("COMPLETE", "PRUNED")
 Number = StrictInt | StrictFloat
+# The PostgreSQL advisory lock held while a study storage is made (any fixed number).
+STORAGE_LOCK = 5_181_906
 
 
 class SearchError(ValueError):
@@ -68,6 +72,8 @@ class Dimension(Section):
             raise ValueError(f"an {self.type} dimension needs low <= high")
         elif self.log and self.low <= 0:
             raise ValueError("a log-scaled dimension needs low > 0")
+        elif self.log and self.step is not None:
+            raise ValueError("a dimension has a step or is log-scaled, not both")
         return self
 
     def values(self) -> list[Any]:
@@ -113,8 +119,12 @@ class OptunaObject(Section):
                 f"{parameter}.type is {self.type!r}, not a class of {module.__name__}"
                 f"{suggestion(self.type, known)}"
             )
+        from optuna.exceptions import ExperimentalWarning  # noqa: PLC0415
+
         try:
-            return getattr(module, self.type)(**arguments)
+            with warnings.catch_warnings():  # experimental arguments (constant_liar)
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return getattr(module, self.type)(**arguments)
         except (TypeError, ValueError) as error:
             raise SearchError(
                 f"{parameter}: {self.type}({_arguments(arguments)}) fails: {error}. "
@@ -318,6 +328,11 @@ def summarise_search(
             f"{name}{TUNE}.pruner's n_startup_trials or n_warmup_steps."
         )
     best = study.best_trial
+    with warnings.catch_warnings():
+        # Optuna marks its figures experimental; pyproject.toml pins its major version.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        history = _laid_out(plots.plot_optimization_history(study).figure)
+        importances = importances_figure(study)
     counts = {
         f"{label}_trials": float(states.count(state))
         for state, label in (
@@ -329,8 +344,8 @@ def summarise_search(
     return (
         {name: conf_overrides(base_params, best.params)},
         trials_table(study),
-        plots.plot_optimization_history(study).figure,
-        importances_figure(study),
+        history,
+        importances,
         {"best_value": float(best.value), "best_trial": float(best.number)} | counts,
     )
 
@@ -371,7 +386,7 @@ def importances_figure(study: optuna.Study) -> Figure:
 
     complete = [t for t in study.trials if t.state.name == "COMPLETE"]
     if len(complete) >= 2 and len({p for t in complete for p in t.params}) >= 2:  # noqa: PLR2004
-        return plots.plot_param_importances(study).figure
+        return _laid_out(plots.plot_param_importances(study).figure)
     from matplotlib.figure import Figure  # noqa: PLC0415
 
     figure = Figure(figsize=(6.4, 4.8))
@@ -382,6 +397,13 @@ def importances_figure(study: optuna.Study) -> Figure:
         ha="center",
         va="center",
     )
+    return figure
+
+
+def _laid_out(figure: Figure) -> Figure:
+    """``figure`` wide enough for parameter paths, its labels inside it."""
+    figure.set_size_inches(9, 4.8)
+    figure.tight_layout()
     return figure
 
 
@@ -438,20 +460,34 @@ def tracking_database() -> str | None:
 def study_storage(url: str, schema: str) -> optuna.storages.RDBStorage:
     """Optuna's storage in the database ``url``, beside MLflow's tables (SQLite: the
     same file, without Optuna's schema-version check, which reads MLflow's version;
-    PostgreSQL: in its own ``schema``)."""
+    PostgreSQL: in its own ``schema``). Made one process at a time: Optuna creates
+    its tables with no guard against another process doing the same (two search
+    workers starting together would fail with "table studies already exists")."""
     import optuna  # noqa: PLC0415
 
-    if url.startswith("postgresql"):
-        import sqlalchemy  # noqa: PLC0415
+    if not url.startswith("postgresql"):
+        from keras_classics.run_tracking import store_lock  # noqa: PLC0415
 
-        engine = sqlalchemy.create_engine(url)
-        try:
-            with engine.begin() as connection:
+        with store_lock(url):
+            return optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+    import sqlalchemy  # noqa: PLC0415
+
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            # A lock of this PostgreSQL database while the schema and tables are made.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({STORAGE_LOCK})")
+            try:
                 connection.exec_driver_sql(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-        finally:
-            engine.dispose()
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs={"connect_args": {"options": f"-csearch_path={schema}"}},
-        )
-    return optuna.storages.RDBStorage(url, skip_compatibility_check=True)
+                connection.commit()
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs={
+                        "connect_args": {"options": f"-csearch_path={schema}"}
+                    },
+                )
+            finally:
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({STORAGE_LOCK})")
+                connection.commit()
+    finally:
+        engine.dispose()

@@ -21,7 +21,7 @@ from keras_classics.pipelines import PARAMETER_SCHEMAS
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from keras_classics.sweeps import apply_changes
 from tests.core.test_parameters import DEFAULTS, configured
-from tests.project import REPO, Project
+from tests.project import REPO, Project, assert_console_for_people
 from tests.synthetic import sha256, write_sequences_npz, write_word_index
 
 BOSTON = DEFAULTS["boston_kfold"]
@@ -85,6 +85,7 @@ def test_a_space_that_cannot_run_is_refused_before_any_trial(space, complaint):
         ({"type": "int", "low": 64, "high": 8}, "low <= high"),
         ({"type": "float", "low": 0.0, "high": 0.1, "log": True}, "low > 0"),
         ({"type": "categorical"}, "needs choices"),
+        ({"type": "int", "low": 8, "high": 64, "log": True, "step": 8}, "not both"),
         ({"type": "int", "low": 8, "hihg": 64}, "hihg"),
     ],
 )
@@ -93,6 +94,39 @@ def test_a_dimension_without_a_range_is_refused(dimension, complaint):
         tuning.SearchParameters.model_validate(
             {**SEARCH, "space": {"model.layers.0.units": dimension}}
         )
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (
+            {"pruner": {**SEARCH["pruner"], "n_warmup_step": 3}},
+            "boston_kfold_tune.pruner: MedianPruner(n_startup_trials=5, "
+            "n_warmup_steps=50, n_warmup_step=3) fails: ",
+        ),
+        (
+            {"sampler": {"type": "RandomSampler", "seed": 0}},
+            "boston_kfold_tune.sampler: RandomSampler(seed=0, n_startup_trials=8, "
+            "constant_liar=True) fails: ",
+        ),
+        ({"pruner": {"type": "MedianPrunner"}}, "did you mean 'MedianPruner'?"),
+    ],
+    ids=["pruner-argument", "base-arguments-kept", "unknown-pruner"],
+)
+def test_a_sampler_or_pruner_optuna_cannot_create_is_refused(change, complaint):
+    merged = {**SEARCH, **change}
+    if "sampler" in change:  # as an environment's file merges into base's
+        merged["sampler"] = {**SEARCH["sampler"], **change["sampler"]}
+    search = tuning.SearchParameters.model_validate(merged)
+    problems = tuning.space_problems(
+        search, BOSTON, "boston_kfold", PARAMETER_SCHEMAS["boston_kfold"]
+    )
+    assert complaint in "\n".join(problems)
+
+
+def test_no_trials_is_refused():
+    with pytest.raises(ValueError, match="n_trials"):
+        tuning.SearchParameters.model_validate({**SEARCH, "n_trials": 0})
 
 
 def test_a_space_of_nulls_searches_nothing_and_is_refused():
@@ -290,7 +324,7 @@ def test_a_search_stopped_with_ctrl_c_resumes_its_study(tmp_path):
 
 def test_two_processes_search_one_study_with_distinct_trials_and_one_best(tmp_path):
     project = _search_project(tmp_path, n_trials=6)
-    quick = ("--params", "boston_kfold.training.epochs=1000")
+    quick = ("--params", "boston_kfold.training.epochs=400")
     first = project.start("run", "--pipeline=boston_kfold_tune", *quick)
     first.wait_for("Trial 0: ")  # the study exists: the second joins it
     second = project.start("run", "--pipeline=boston_kfold_tune", *quick)
@@ -431,6 +465,7 @@ def test_a_hold_out_search_runs_its_workers_at_once_on_a_parallel_runner(
         "param_importances.png",
     }
     assert "imdb_tune: best trial" in project.console
+    assert_console_for_people(project.console, run, progress=False)
 
 
 def test_optuna_shares_mlflows_sqlite_file_only_without_its_version_check(tmp_path):

@@ -10,6 +10,9 @@ kedro-mlflow's ``MlflowArtifactDataset`` builds its class at run time, so it can
 pickled and the ParallelRunner refuses it; ``MlflowArtifactDataset`` here is a plain
 class doing the same: save a kedro-datasets dataset (atomically), then log its file.
 
+``MlflowNestedRunsDataset`` gives a node that decides its runs as it goes - a search,
+a run per trial - ``NestedRuns`` under the current run to make them with.
+
 The run is the one kedro-mlflow started for this ``kedro run``: the active run in this
 process, or the one named by ``MLFLOW_RUN_ID`` in worker processes of a parallel or
 distributed runner (``keras_classics.run_tracking.RunTracking`` exports it).

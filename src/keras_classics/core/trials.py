@@ -1,10 +1,10 @@
 """The trials of a hyperparameter search (``keras_classics.tuning``).
 
 A trial runs the pipeline's build and training nodes on the trial's parameters, in
-this process (``Node.run``, one after another: the search's parallelism is across
-trials, one per search node). ``EpochReporter`` - added to every ``fit`` of the trial -
-reports the monitored metric to Optuna each epoch and stops the trial when the pruner
-says so. Each trial is a nested MLflow run under the search's run, named
+this process, one after another (the search's parallelism is across trials, one per
+search node). ``EpochReporter`` - added to every ``fit`` of the trial - reports the
+monitored metric to Optuna every ``report_every`` epochs and stops the trial when the
+pruner says so. Each trial is a nested MLflow run under the search's run, named
 ``trial <number>``: the trial's parameters, every epoch's metrics, its validation
 figures, and how it ended (tag ``optuna.state``).
 
