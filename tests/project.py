@@ -135,6 +135,28 @@ class Project:
         (project.raw / "SHA256SUMS").write_text(f"{sha256(npz)}  boston_housing.npz\n")
         return project
 
+    @classmethod
+    def with_imdb_data(cls, path: Path) -> Project:
+        """A copy whose ``data/01_raw`` holds a small synthetic ``imdb.npz`` (150
+        training and 60 test reviews, 60 words) and its word index, listed in a
+        ``SHA256SUMS`` beside them."""
+        from tests.synthetic import (  # noqa: PLC0415
+            sha256,
+            write_sequences_npz,
+            write_word_index,
+        )
+
+        project = cls.copy_of_repo(path)
+        write_sequences_npz(project.raw / "imdb.npz", 150, 60, 60, kind="imdb")
+        write_word_index(project.raw / "imdb_word_index.json", 60)
+        (project.raw / "SHA256SUMS").write_text(
+            "".join(
+                f"{sha256(project.raw / name)}  {name}\n"
+                for name in ("imdb.npz", "imdb_word_index.json")
+            )
+        )
+        return project
+
     def set_parameters(self, pipeline: str, **values) -> None:
         """Override some of ``pipeline``'s parameters in ``conf/local`` - as a user sets
         those that shape the graph, such as ``k``, which ``--params`` can't change."""

@@ -42,13 +42,7 @@ def project(tmp_path_factory) -> Project:
     ],
 )
 def test_kedro_run_stops_before_anything_runs(project, params, message):
-    done = project.kedro("run", "--pipeline=boston_kfold", "--params", params)
-    output = done.stdout + done.stderr
-    assert done.returncode != 0
-    assert message in output, output[-3000:]
-    assert "Running node" not in output
-    assert "Traceback" not in output
-    assert project.runs("boston_kfold") == []
+    _assert_stopped_before_anything_ran(project, "boston_kfold", params, message)
     written = [p for p in (project.path / "data").rglob("*") if p.is_file()]
     assert sorted(p.name for p in written) == ["SHA256SUMS", "boston_housing.npz"]
 
@@ -81,10 +75,18 @@ def test_parameters_of_other_pipelines_are_not_in_the_way(project):
     ids=["unknown-sampler", "workers"],
 )
 def test_a_search_that_cannot_run_stops_before_anything_runs(project, params, message):
-    done = project.kedro("run", "--pipeline=boston_kfold_tune", "--params", params)
+    _assert_stopped_before_anything_ran(project, "boston_kfold_tune", params, message)
+
+
+def _assert_stopped_before_anything_ran(
+    project: Project, pipeline: str, params: str, message: str
+) -> None:
+    """``kedro run --pipeline=<pipeline> --params <params>`` fails with ``message``,
+    no traceback, no node run and no MLflow run."""
+    done = project.kedro("run", f"--pipeline={pipeline}", "--params", params)
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert message in output, output[-3000:]
     assert "Running node" not in output
     assert "Traceback" not in output
-    assert project.runs("boston_kfold_tune") == []
+    assert project.runs(pipeline) == []

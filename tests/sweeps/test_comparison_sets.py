@@ -15,7 +15,6 @@ from keras_classics.pipelines.imdb import pipeline as imdb
 from keras_classics.settings import CONFIG_LOADER_ARGS
 from tests.core.test_parameters import DEFAULTS, configured
 from tests.project import REPO, Project
-from tests.synthetic import sha256, write_sequences_npz, write_word_index
 
 SHIPPED = sweeps.load(yaml.safe_load((REPO / "conf/base/sweeps.yml").read_text()))
 QUICK = (
@@ -254,15 +253,7 @@ def test_the_comparison_node_reads_each_variants_history(sweep, base, history):
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("comparison"))
-    write_sequences_npz(project.raw / "imdb.npz", 150, 60, 60, kind="imdb")
-    write_word_index(project.raw / "imdb_word_index.json", 60)
-    (project.raw / "SHA256SUMS").write_text(
-        "".join(
-            f"{sha256(project.raw / name)}  {name}\n"
-            for name in ("imdb.npz", "imdb_word_index.json")
-        )
-    )
+    project = Project.with_imdb_data(tmp_path_factory.mktemp("comparison"))
     return project
 
 

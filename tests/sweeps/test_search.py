@@ -22,7 +22,6 @@ from keras_classics.settings import CONFIG_LOADER_ARGS
 from keras_classics.sweeps import apply_changes
 from tests.core.test_parameters import DEFAULTS, configured
 from tests.project import REPO, Project, assert_console_for_people
-from tests.synthetic import sha256, write_sequences_npz, write_word_index
 
 BOSTON = DEFAULTS["boston_kfold"]
 SEARCH = DEFAULTS["boston_kfold_tune"]
@@ -404,15 +403,7 @@ def test_pruned_trials_are_recorded_with_their_epoch_and_no_best_is_made_up(
 
 @pytest.fixture(scope="module")
 def imdb_project(tmp_path_factory) -> Project:
-    project = Project.copy_of_repo(tmp_path_factory.mktemp("imdb_tune"))
-    write_sequences_npz(project.raw / "imdb.npz", 150, 60, 60, kind="imdb")
-    write_word_index(project.raw / "imdb_word_index.json", 60)
-    (project.raw / "SHA256SUMS").write_text(
-        "".join(
-            f"{sha256(project.raw / name)}  {name}\n"
-            for name in ("imdb.npz", "imdb_word_index.json")
-        )
-    )
+    project = Project.with_imdb_data(tmp_path_factory.mktemp("imdb_tune"))
     batch_size = {"type": "categorical", "choices": [16, 32]}
     project.set_parameters(
         "imdb_tune",
