@@ -238,9 +238,8 @@ def _search_project(path, **search) -> Project:
     project = Project.with_boston_data(path)
     project.set_parameters("boston_kfold", k=2)
     batch_size = {"type": "categorical", "choices": [8, 16]}
-    project.set_parameters(
-        "boston_kfold_tune", **search, space={"training.batch_size": batch_size}
-    )
+    space = {"training.batch_size": batch_size, **search.pop("space", {})}
+    project.set_parameters("boston_kfold_tune", **search, space=space)
     return project
 
 
@@ -399,6 +398,31 @@ def test_pruned_trials_are_recorded_with_their_epoch_and_no_best_is_made_up(
     assert [t.state for t in study.trials] == [TrialState.PRUNED] * 2
     assert [t.user_attrs["pruned_at_epoch"] for t in study.trials] == [4, 4]
     assert [sorted(t.intermediate_values) for t in study.trials] == [[2, 4]] * 2
+
+
+def test_diverging_trials_fail_and_the_search_stops_when_none_can_finish(tmp_path):
+    learning_rate = {"type": "categorical", "choices": [1.0e6, 1.0e7]}
+    project = _search_project(
+        tmp_path,
+        n_trials=2,
+        space={"model.compile.optimizer.learning_rate": learning_rate},
+    )
+    done = project.kedro(
+        "run",
+        "--pipeline=boston_kfold_tune",
+        "--params",
+        "boston_kfold.training.epochs=3",
+    )
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "Stopping the search: 2 trials failed here (0, 1)." in output
+    assert "has no complete trial (2 trials: FAIL)" in output
+    (run,), children = _search_runs(project)
+    assert run.info.status == "FAILED"
+    assert {n: child.info.status for n, child in children.items()} == {
+        0: "FAILED",
+        1: "FAILED",
+    }
 
 
 @pytest.fixture(scope="module")

@@ -102,7 +102,8 @@ def optimize(  # noqa: PLR0913
 ) -> list[int]:
     """Trials of the study until it has ``n_trials`` finished (complete or pruned)
     ones, or ``timeout`` passed; the numbers of those run here. A trial whose training
-    diverged fails, and the search goes on; any other error stops it."""
+    diverged fails, and the search goes on (until ``n_trials`` have failed here); any
+    other error stops it."""
     optuna.logging.disable_default_handler()  # its lines go through Kedro's logging
     optuna.logging.enable_propagation()
     study = open_study(storage, settings, worker, f"{name}{TUNE}")
@@ -116,6 +117,22 @@ def optimize(  # noqa: PLR0913
             settings.n_trials,
         )
         return ran
+    failed: list[int] = []
+
+    def record(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        """Note the trial; stop once as many trials failed here as the study wants
+        (failed trials don't count towards ``n_trials``: the search would go on)."""
+        ran.append(trial.number)
+        if trial.state == TrialState.FAIL:
+            failed.append(trial.number)
+            if len(failed) >= settings.n_trials:
+                logger.warning(
+                    "Stopping the search: %d trials failed here (%s).",
+                    len(failed),
+                    ", ".join(map(str, failed)),
+                )
+                study.stop()
+
     study.optimize(
         Objective(name, settings, base_params, data, runs),
         timeout=settings.timeout,
@@ -125,7 +142,7 @@ def optimize(  # noqa: PLR0913
                 settings.n_trials,
                 states=tuple(TrialState[state] for state in FINISHED_STATES),
             ),
-            lambda study, trial: ran.append(trial.number),
+            record,
         ],
     )
     return ran
