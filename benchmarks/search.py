@@ -73,15 +73,15 @@ def per_minute(trials: list) -> float:
 def grid_settings(seed: int) -> dict:
     """``boston_kfold_sweep``'s grid as a search: every point once, no pruning."""
     with (REPO / "conf/base/sweeps.yml").open() as file:
-        grid = load(yaml.safe_load(file))["boston_kfold_sweep"].grid
+        sweep = load(yaml.safe_load(file))["boston_kfold_sweep"]
     base = yaml.safe_load(
         (REPO / "conf/base/parameters_boston_kfold_tune.yml").read_text()
     )
     return {
-        "n_trials": len(list(grid.values())[0]) ** len(grid),
+        "n_trials": len(sweep.overrides()),
         "sampler": {
             "type": "GridSampler",
-            "search_space": {path: list(values) for path, values in grid.items()},
+            "search_space": {path: list(values) for path, values in sweep.grid.items()},
             "seed": seed,
             "n_startup_trials": None,  # the shipped TPESampler's arguments
             "constant_liar": None,
@@ -95,7 +95,7 @@ def grid_settings(seed: int) -> dict:
             **{path: None for path in base["boston_kfold_tune"]["space"]},
             **{
                 path: {"type": "categorical", "choices": list(values)}
-                for path, values in grid.items()
+                for path, values in sweep.grid.items()
             },
         },
     }

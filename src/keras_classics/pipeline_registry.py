@@ -7,9 +7,9 @@ sweep of ``sweeps.yml`` (``keras_classics.sweeps``).
 Pipelines are built from ``conf/``, like the rest of the project's configuration. A
 few parameters decide which nodes a pipeline has - those a pipeline module lists in
 ``GRAPH_PARAMETERS``: ``boston_kfold.k`` (a training node per fold), ``imdb.input``
-(token ids or raw texts), ``mnist.dataset`` and a search's ``workers`` - so they are read here, from the
-project's ``conf/base`` and environment (``KEDRO_ENV``; ``kedro run --env`` sets it,
-see ``keras_classics.cli``). ``--params`` can't change them: Kedro builds pipelines
+(token ids or raw texts), ``mnist.dataset`` - and a search's ``workers``, so they are
+read here, from the project's ``conf/base`` and environment (``KEDRO_ENV``; ``kedro
+run --env`` sets it, see ``keras_classics.cli``). ``--params`` can't change them: Kedro builds pipelines
 before, and without, a run's parameters. ``ParameterValidationHook`` stops such a run
 before anything runs, and says where to set the value instead.
 """

@@ -21,13 +21,13 @@ from filelock import FileLock
 from kedro.config import MissingConfigException
 from kedro.framework.context import KedroContext
 from kedro_mlflow.framework.hooks import MlflowHook
-from mlflow.entities import Dataset, DatasetInput, InputTag, Param, RunStatus, RunTag
+from mlflow.entities import Dataset, DatasetInput, InputTag, RunStatus, RunTag
 from mlflow.exceptions import MlflowException
 
 from keras_classics import backends, compat, signals
 from keras_classics.backends import TRACKING_KEY
 from keras_classics.context import configured_sweeps
-from keras_classics.core.tracking import active_run_id
+from keras_classics.core.tracking import NestedRuns, active_run_id
 from keras_classics.hooks import (
     RUN_ENVIRONMENT,
     RunEndedError,
@@ -348,32 +348,19 @@ class RunTracking(MlflowHook):
         variant (a grid's, and its overrides), with the variant's parameters
         (flattened as for a plain run of its pipeline, so runs compare side by side);
         their ids."""
-        client = mlflow.MlflowClient()
+        runs = NestedRuns(run.info.run_id)
         run_ids = []
         for name in (name for name in names if name in self._sweeps):
             sweep = self._sweeps[name]
             for variant, section in parameters[name].items():
                 changes = ",".join(f"{k}={v}" for k, v in section["overrides"].items())
-                run_name = variant if sweep.variants else f"{name}.{variant} {changes}"
-                child = client.create_run(
-                    run.info.experiment_id,
-                    run_name=run_name,
-                    tags={
-                        "mlflow.parentRunId": run.info.run_id,
-                        VARIANT_TAG: f"{name}.{variant}",
-                        "pipeline": sweep.pipeline,
-                        TRACKING_KEY: backends.configured_backend(),
-                    },
-                )
-                flat = flatten({sweep.pipeline: section[sweep.pipeline]}) | {
-                    TRACKING_KEY: backends.configured_backend()
-                }
-                params = [Param(key, str(value)) for key, value in flat.items()]
-                for start in range(0, len(params), 100):  # MLflow's limit per request
-                    client.log_batch(
-                        child.info.run_id, params=params[start : start + 100]
+                run_ids.append(
+                    runs.start(
+                        variant if sweep.variants else f"{name}.{variant} {changes}",
+                        {VARIANT_TAG: f"{name}.{variant}", "pipeline": sweep.pipeline},
+                        flatten({sweep.pipeline: section[sweep.pipeline]}),
                     )
-                run_ids.append(child.info.run_id)
+                )
         return run_ids
 
     def before_node_run(self, node) -> None:

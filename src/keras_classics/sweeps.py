@@ -309,11 +309,12 @@ def _short(value: Any) -> str:
 def apply_changes(
     base: Mapping[str, Any],
     changes: Mapping[str, Any],
-    variant: str,
+    where: str,
     hint: str = SWEEP_HINT,
 ) -> dict[str, Any]:
     """``base`` with each dotted path (list items by index) set to its value (for the
-    messages: the ``variant`` they are of, and a ``hint``)."""
+    messages: ``where`` they are - a sweep's variant, a search's space - and a
+    ``hint``)."""
     result = copy.deepcopy(dict(base))
     for path, value in changes.items():
         *parents, last = [int(p) if p.isdigit() else p for p in path.split(".")]
@@ -324,7 +325,7 @@ def apply_changes(
             target[last]  # the path must exist: a typo is not a new parameter
         except (KeyError, IndexError, TypeError):
             raise SweepError(
-                f"{variant}: {path!r} is not a parameter of the pipeline ({hint})"
+                f"{where}: {path!r} is not a parameter of the pipeline ({hint})"
             ) from None
         target[last] = value
     return result

@@ -28,7 +28,12 @@ from kedro.io import AbstractDataset, DatasetError
 from kedro.pipeline import Pipeline, node
 from pydantic import Field, StrictFloat, StrictInt, model_validator
 
-from keras_classics.core.parameters import PositiveInt, Section, suggestion
+from keras_classics.core.parameters import (
+    PositiveInt,
+    Section,
+    section_problems,
+    suggestion,
+)
 from keras_classics.sweeps import apply_changes
 
 if TYPE_CHECKING:
@@ -180,8 +185,6 @@ def space_problems(
     schema refuses."""
     import optuna  # noqa: PLC0415
 
-    from keras_classics.core.parameters import section_problems  # noqa: PLC0415
-
     problems = []
     for kind, settings in (("sampler", search.sampler), ("pruner", search.pruner)):
         try:
@@ -191,13 +194,12 @@ def space_problems(
     where = f"{name}{TUNE}.space"
     hint = f"a key of parameters_{name}.yml, with list items by index"
     for path, dimension in search.dimensions.items():
-        try:
-            apply_changes(base, {path: dimension.values()[0]}, where, hint)
-        except ValueError as error:
-            problems.append(str(error))
-            continue
         for value in dimension.values():
-            changed = apply_changes(base, {path: value}, where, hint)
+            try:
+                changed = apply_changes(base, {path: value}, where, hint)
+            except ValueError as error:  # not a parameter: once for the path
+                problems.append(str(error))
+                break
             problems += [
                 f"{where}.{path} = {value!r}: {problem}"
                 for problem in section_problems(name, schema, changed)
@@ -312,8 +314,8 @@ def summarise_search(
     """The study so far: the best trial's parameters of pipeline ``name`` as a file for
     ``conf/local/parameters_<name>.yml``, every trial in a table, Optuna's
     optimisation-history and parameter-importance figures, and the best trial's
-    ``metric`` (``best_value``), its number and the trial counts (MLflow metrics). Takes the trial numbers of each search node, so
-    that it runs after them."""
+    ``metric`` (``best_value``), its number and the trial counts (MLflow metrics).
+    Takes the trial numbers of each search node, so that it runs after them."""
     import optuna  # noqa: PLC0415
     from optuna.visualization import matplotlib as plots  # noqa: PLC0415
 
@@ -423,10 +425,9 @@ class StudyStorageDataset(AbstractDataset[None, "optuna.storages.BaseStorage"]):
         self,
         url: str | None = None,
         schema: str = "optuna",
-        credentials: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ):
-        self._url = (credentials or {}).get("url", url)
+        self._url = url
         self._schema = schema
         self.metadata = metadata
 

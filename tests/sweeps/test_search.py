@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from optuna.trial import TrialState
 
 from keras_classics import tuning
+from keras_classics.backends import TRACKING_KEY, configured_backend
 from keras_classics.core import trials
 from keras_classics.pipelines import PARAMETER_SCHEMAS
 from keras_classics.settings import CONFIG_LOADER_ARGS
@@ -223,8 +224,10 @@ def test_validation_figures_are_each_curves_best_and_final_value():
         }
     )
     assert figures == {
+        "best_val_loss_epoch": 2,
         "best_val_loss": 1.5,
         "final_val_loss": 1.8,
+        "best_val_accuracy_epoch": 2,
         "best_val_accuracy": 0.9,
         "final_val_accuracy": 0.8,
     }
@@ -313,6 +316,9 @@ def test_a_search_stopped_with_ctrl_c_resumes_its_study(tmp_path):
     assert trial.data.params["boston_kfold.training.batch_size"] == str(
         params["training.batch_size"]
     )
+    # And the Keras backend, as a plain run and a sweep's variants have it.
+    backend = configured_backend()
+    assert trial.data.params[TRACKING_KEY] == trial.data.tags[TRACKING_KEY] == backend
     # A study with all its trials finished runs none: n_trials counts over runs.
     again = project.run_pipeline("boston_kfold_tune")
     assert "has 3 finished trials already" in project.console

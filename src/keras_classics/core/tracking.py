@@ -33,6 +33,7 @@ from mlflow import MlflowClient
 from mlflow.entities import Metric, Param, RunTag
 
 from keras_classics import compat
+from keras_classics.backends import TRACKING_KEY, configured_backend
 from keras_classics.core.atomic import AtomicDataset
 from keras_classics.sweeps import VARIANT_TAG
 
@@ -194,19 +195,27 @@ class NestedRuns:
     def __init__(self, parent_run_id: str | None) -> None:
         self._parent = parent_run_id
 
+    @functools.cached_property
+    def _experiment_id(self) -> str:
+        return MlflowClient().get_run(self._parent).info.experiment_id
+
     def start(
         self, run_name: str, tags: Mapping[str, str], params: Mapping[str, Any]
     ) -> str | None:
-        """A new nested run with ``tags`` and ``params``; its id."""
+        """A new nested run with ``tags`` and ``params``, and the Keras backend as a
+        plain run has it (tag and parameter); its id."""
         if self._parent is None:
             return None
+        backend = {TRACKING_KEY: configured_backend()}
         client = MlflowClient()
         run = client.create_run(
-            client.get_run(self._parent).info.experiment_id,
+            self._experiment_id,
             run_name=run_name,
-            tags={"mlflow.parentRunId": self._parent, **tags},
+            tags={"mlflow.parentRunId": self._parent, **tags, **backend},
         )
-        logged = [Param(key, str(value)) for key, value in params.items()]
+        logged = [
+            Param(key, str(value)) for key, value in {**params, **backend}.items()
+        ]
         for start in range(0, len(logged), MAX_PARAMS_PER_BATCH):
             client.log_batch(
                 run.info.run_id, params=logged[start : start + MAX_PARAMS_PER_BATCH]

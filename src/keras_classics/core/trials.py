@@ -31,7 +31,7 @@ from keras_classics.core import training
 from keras_classics.core.errors import TrainingDivergedError
 from keras_classics.core.tracking import NestedRuns
 from keras_classics.hooks import flatten
-from keras_classics.sweeps import HIGHER_IS_BETTER, apply_changes
+from keras_classics.sweeps import apply_changes, curve_summary
 from keras_classics.tuning import (
     FINISHED_STATES,
     TUNE,
@@ -283,14 +283,13 @@ def _parameter(section: Mapping[str, Any], input_name: str, name: str) -> Any:
 
 def validation_figures(result: Mapping[str, Any]) -> dict[str, float]:
     """A training result's validation figures: a k-fold summary's own (``figures``:
-    ``mean_fold_val_mae``...), and each validation curve's best and final value
-    (``best_val_accuracy``, ``final_val_loss``; k-fold: ``best_mean_val_mae``...)."""
+    ``mean_fold_val_mae``...), and each validation curve's best epoch, best and final
+    value (``best_val_accuracy``, ``final_val_loss``; k-fold: ``best_mean_val_mae``...:
+    ``sweeps.curve_summary``)."""
     figures = dict(result.get("figures", {}))
     for curve, values in result["history"].items():
         if curve.startswith(("val_", "mean_val_")) and values:
-            pick = max if curve.endswith(HIGHER_IS_BETTER) else min
-            figures[f"best_{curve}"] = float(pick(values))
-            figures[f"final_{curve}"] = float(values[-1])
+            figures |= curve_summary(result, curve)
     return figures
 
 
